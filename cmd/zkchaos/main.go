@@ -1,0 +1,62 @@
+// Command zkchaos reproduces documented ZooKeeper failures on real ensembles,
+// detects them in logs and live servers, and cleans up after itself.
+//
+// Exit codes (every subcommand): 0 ok, 1 the check failed or findings were
+// reported, 2 usage or environment error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitUsage    = 2
+)
+
+// exitError carries an exit code out of a cobra RunE.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks an error as a usage or environment error (exit 2).
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// failed marks an error as "the check failed / findings" (exit 1).
+func failed(err error) error { return &exitError{code: exitFindings, err: err} }
+
+var rootCmd = &cobra.Command{
+	Use:           "zkchaos",
+	Short:         "Reproduce, detect and fix documented ZooKeeper failures on real ensembles",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: err}
+	})
+	err := rootCmd.Execute()
+	if err == nil {
+		os.Exit(exitOK)
+	}
+	fmt.Fprintln(os.Stderr, "zkchaos:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
+	}
+	// Cobra's own errors (unknown command, bad args) are usage errors.
+	os.Exit(exitUsage)
+}

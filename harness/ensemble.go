@@ -1,0 +1,370 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/go-zookeeper/zk"
+	mobynet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Ports every node uses (fixed: each ensemble has its own network and addresses).
+const (
+	ClientPort   = 2181
+	QuorumPort   = 2888
+	ElectionPort = 3888
+)
+
+// Ensemble is a running ZooKeeper ensemble of real servers in containers, on a
+// network of its own.
+type Ensemble struct {
+	// ID is unique per ensemble and part of every container and network name.
+	ID      string
+	Version Version
+	// Network is the name of the ensemble's Docker network; Subnet its addresses.
+	Network string
+	Subnet  netip.Prefix
+
+	nodes     []*Node
+	networkID string
+	settings  settings
+	created   time.Time
+}
+
+// Run starts an ensemble and, unless WithoutWait is given, waits until every node
+// serves. On error it returns the half-built ensemble as well, so that the caller's
+// Terminate still finds every container.
+func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
+	s := defaultSettings()
+	for _, o := range opts {
+		if err := o(&s); err != nil {
+			return nil, err
+		}
+	}
+	v, err := LookupVersion(s.version)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := Docker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkImage(ctx, v); err != nil {
+		return nil, err
+	}
+	e := &Ensemble{ID: newID(), Version: v, settings: s, created: time.Now()}
+	e.Network = "zkchaos-" + e.ID
+	start := time.Now()
+	if err := e.createNetwork(ctx, cli); err != nil {
+		return e, err
+	}
+	for myid := 1; myid <= s.nodes; myid++ {
+		ip := e.Subnet.Addr().As4()
+		ip[3] = byte(10 + myid)
+		e.nodes = append(e.nodes, &Node{
+			MyID: myid, Name: fmt.Sprintf("zk%d", myid), ens: e,
+			ip:     netip.AddrFrom4(ip),
+			config: e.baseConfig().merge(s.config).merge(s.nodeConfig[myid]),
+		})
+	}
+	// Every container exists before any starts, and the entrypoint waits until every
+	// peer name resolves: no node starts ZooKeeper before its peers are reachable.
+	netDone := time.Now()
+	if err := e.parallel(ctx, (*Node).create); err != nil {
+		return e, err
+	}
+	created := time.Now()
+	if err := e.parallel(ctx, (*Node).Start); err != nil {
+		return e, err
+	}
+	e.progressf("%d × ZooKeeper %s on %s (%s): network %.2f s, create %.2f s, start %.2f s",
+		s.nodes, v.Version, e.Network, e.Subnet, netDone.Sub(start).Seconds(), created.Sub(netDone).Seconds(), time.Since(created).Seconds())
+	if !s.wait {
+		return e, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.startTimeout)
+	defer cancel()
+	if err := e.WaitServing(wctx); err != nil {
+		return e, err
+	}
+	e.progressf("all %d nodes serving %.2f s after Run", s.nodes, time.Since(start).Seconds())
+	return e, nil
+}
+
+func newID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (e *Ensemble) progressf(format string, a ...any) {
+	fmt.Fprintf(e.settings.progress, "[%s] ensemble %s: %s\n", time.Now().Format("15:04:05.000"), e.ID, fmt.Sprintf(format, a...))
+}
+
+// baseConfig is the zoo.cfg every node gets before WithConfig/WithNodeConfig.
+func (e *Ensemble) baseConfig() config {
+	var c config
+	// A short tick makes elections and syncs fast; limits in ticks are raised so that
+	// a loaded 2-core machine does not drop followers, and sessions may last 20 s.
+	c.set("tickTime", "200")
+	c.set("initLimit", "50")
+	c.set("syncLimit", "15")
+	c.set("maxSessionTimeout", "20000")
+	c.set("dataDir", "/data")
+	c.set("clientPort", strconv.Itoa(ClientPort))
+	if e.Version.FourLetterWhitelist {
+		c.set("4lw.commands.whitelist", "*")
+	}
+	if e.Version.AdminServer {
+		c.set("admin.enableServer", "false")
+	}
+	for myid := 1; myid <= e.settings.nodes; myid++ {
+		c.set(fmt.Sprintf("server.%d", myid), fmt.Sprintf("zk%d:%d:%d", myid, QuorumPort, ElectionPort))
+	}
+	return c
+}
+
+func (e *Ensemble) createNetwork(ctx context.Context, cli *testcontainers.DockerClient) error {
+	// A subnet of our choosing gives every node a fixed address across restarts:
+	// Docker's IPAM hands out addresses serially, so a restarted node would
+	// otherwise come back on a new IP while 3.4.13 peers keep the old one (an
+	// accidental F4 trigger, FACTS.md §3). 10.199.X.0/24, X random; retry on overlap.
+	var lastErr error
+	for range 20 {
+		x, _ := rand.Int(rand.Reader, big.NewInt(256))
+		prefix := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 199, byte(x.Int64()), 0}), 24)
+		if overlapsHost(prefix) {
+			continue
+		}
+		res, err := cli.NetworkCreate(ctx, e.Network, client.NetworkCreateOptions{
+			Driver: "bridge",
+			Labels: runLabels(e.ID),
+			IPAM:   &mobynet.IPAM{Config: []mobynet.IPAMConfig{{Subnet: prefix}}},
+		})
+		if err == nil {
+			e.networkID, e.Subnet = res.ID, prefix
+			return nil
+		}
+		lastErr = err
+		if !strings.Contains(err.Error(), "overlap") {
+			break
+		}
+	}
+	return fmt.Errorf("ensemble %s: create network %s: %w", e.ID, e.Network, lastErr)
+}
+
+func overlapsHost(p netip.Prefix) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			if q, err := netip.ParsePrefix(ipn.String()); err == nil && q.Overlaps(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parallel runs op on every node at once and joins the errors.
+func (e *Ensemble) parallel(ctx context.Context, op func(*Node, context.Context) error) error {
+	errs := make([]error, len(e.nodes))
+	var wg sync.WaitGroup
+	for i, n := range e.nodes {
+		wg.Go(func() { errs[i] = op(n, ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Nodes returns every node, by myid.
+func (e *Ensemble) Nodes() []*Node { return e.nodes }
+
+// Node returns the node with the given myid, or nil.
+func (e *Ensemble) Node(myid int) *Node {
+	if myid < 1 || myid > len(e.nodes) {
+		return nil
+	}
+	return e.nodes[myid-1]
+}
+
+// States probes every node at once.
+func (e *Ensemble) States(ctx context.Context) map[int]State {
+	out := make(map[int]State, len(e.nodes))
+	var mu sync.Mutex
+	_ = e.parallel(ctx, func(n *Node, ctx context.Context) error {
+		st := n.State(ctx)
+		mu.Lock()
+		out[n.MyID] = st
+		mu.Unlock()
+		return nil
+	})
+	return out
+}
+
+// Leader returns the node that reports itself leader (an error if none or several do).
+func (e *Ensemble) Leader(ctx context.Context) (*Node, error) {
+	var leaders []*Node
+	states := e.States(ctx)
+	for _, n := range e.nodes {
+		if states[n.MyID].Mode == ModeLeader {
+			leaders = append(leaders, n)
+		}
+	}
+	if len(leaders) != 1 {
+		return nil, fmt.Errorf("ensemble %s: %d leaders (%s)", e.ID, len(leaders), describeStates(e.nodes, states))
+	}
+	return leaders[0], nil
+}
+
+// Followers returns the nodes that report themselves followers.
+func (e *Ensemble) Followers(ctx context.Context) []*Node {
+	var out []*Node
+	states := e.States(ctx)
+	for _, n := range e.nodes {
+		if states[n.MyID].Mode == ModeFollower {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func describeStates(nodes []*Node, states map[int]State) string {
+	parts := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		parts = append(parts, fmt.Sprintf("%s=%s", n.Name, states[n.MyID].Mode))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Serving checks once whether the given nodes (all when none are given) serve and
+// the ensemble has exactly one leader. The error says what each node is doing.
+func (e *Ensemble) Serving(ctx context.Context, nodes ...*Node) error {
+	if len(nodes) == 0 {
+		nodes = e.nodes
+	}
+	states := e.States(ctx)
+	leaders := 0
+	for _, st := range states {
+		if st.Mode == ModeLeader || st.Mode == ModeStandalone {
+			leaders++
+		}
+	}
+	for _, n := range nodes {
+		if !states[n.MyID].Mode.Serving() {
+			return fmt.Errorf("ensemble %s not serving: %s", e.ID, describeStates(e.nodes, states))
+		}
+	}
+	if leaders != 1 {
+		return fmt.Errorf("ensemble %s: %d leaders: %s", e.ID, leaders, describeStates(e.nodes, states))
+	}
+	return nil
+}
+
+// WaitServing polls Serving until it succeeds or ctx ends (then it returns the last
+// states). The poll is the condition itself, every 50 ms.
+func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		err := e.Serving(ctx, nodes...)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait serving: %w: %w", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// ClientAddrs lists every node's client address (container IP:2181).
+func (e *Ensemble) ClientAddrs() []string {
+	out := make([]string, 0, len(e.nodes))
+	for _, n := range e.nodes {
+		out = append(out, n.ClientAddr())
+	}
+	return out
+}
+
+// Connect opens a go-zookeeper session to the ensemble's container IPs and waits
+// until it has a session.
+func (e *Ensemble) Connect(ctx context.Context) (*zk.Conn, error) {
+	return connect(ctx, e.ClientAddrs(), "ensemble "+e.ID)
+}
+
+func connect(ctx context.Context, addrs []string, who string) (*zk.Conn, error) {
+	conn, events, err := zk.Connect(addrs, 10*time.Second, zk.WithLogger(quietLogger{}))
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect: %w", who, err)
+	}
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == zk.StateHasSession {
+				return conn, nil
+			}
+		case <-ctx.Done():
+			conn.Close()
+			return nil, fmt.Errorf("%s: connect %v: no session: %w", who, addrs, ctx.Err())
+		}
+	}
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+// Terminate removes every container and the network, also after a cancelled
+// context (it uses its own bounded one), joining all errors.
+func (e *Ensemble) Terminate(ctx context.Context) error {
+	if e == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	err := e.parallel(ctx, (*Node).remove)
+	if e.networkID != "" {
+		cli, cerr := Docker(ctx)
+		if cerr == nil {
+			_, cerr = cli.NetworkRemove(ctx, e.networkID, client.NetworkRemoveOptions{})
+		}
+		if cerr != nil && !isNotFound(cerr) {
+			err = errors.Join(err, fmt.Errorf("ensemble %s: remove network %s: %w", e.ID, e.Network, cerr))
+		}
+	}
+	e.progressf("terminated")
+	return err
+}
+
+// WriteLogs writes every node's whole server log to w, node by node (artifacts).
+func (e *Ensemble) WriteLogs(ctx context.Context, w io.Writer) {
+	for _, n := range e.nodes {
+		logs, err := n.Logs(ctx)
+		fmt.Fprintf(w, "===== %s (myid %d, %s) =====\n", n.Name, n.MyID, n.IP())
+		if err != nil {
+			fmt.Fprintf(w, "(logs unavailable: %v)\n", err)
+			continue
+		}
+		io.WriteString(w, logs)
+	}
+}
+
+func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

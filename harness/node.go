@@ -1,0 +1,293 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/moby/moby/api/types/container"
+	mobynet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Node is one ZooKeeper server of an ensemble, in its own container.
+type Node struct {
+	// MyID is the server id (the myid file, the N of server.N).
+	MyID int
+	// Name is the node's host name on the ensemble network ("zk1").
+	Name string
+
+	ens *Ensemble
+	ip  netip.Addr
+
+	mu     sync.Mutex
+	ctr    testcontainers.Container
+	config config
+}
+
+// ContainerName is the Docker name of the node's container.
+func (n *Node) ContainerName() string { return fmt.Sprintf("zkchaos-%s-%s", n.ens.ID, n.Name) }
+
+// IP is the node's container address; every client, probe and generator uses it.
+func (n *Node) IP() string { return n.ip.String() }
+
+// ClientAddr is ip:2181.
+func (n *Node) ClientAddr() string { return netip.AddrPortFrom(n.ip, ClientPort).String() }
+
+func (n *Node) String() string { return fmt.Sprintf("node %d (%s)", n.MyID, n.ip) }
+
+// errorf names the node and the action, e.g. "node 3 (10.199.4.13): restart: ...".
+func (n *Node) errorf(action string, err error) error {
+	return fmt.Errorf("%s: %s: %w", n, action, err)
+}
+
+func (n *Node) create(ctx context.Context) error {
+	s := n.ens.settings
+	myid := []byte(strconv.Itoa(n.MyID) + "\n")
+	req := testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{
+			Image:          n.ens.Version.Image(),
+			Name:           n.ContainerName(),
+			Labels:         runLabels(n.ens.ID),
+			Networks:       []string{n.ens.Network},
+			NetworkAliases: map[string][]string{n.ens.Network: {n.Name}},
+			Env:            map[string]string{"ZKCHAOS_PEER_WAIT_MS": strconv.FormatInt(s.peerWait.Milliseconds(), 10)},
+			Files: []testcontainers.ContainerFile{
+				{Reader: bytes.NewReader(n.config.render()), ContainerFilePath: "/conf/zoo.cfg", FileMode: 0o644},
+				{Reader: bytes.NewReader(myid), ContainerFilePath: "/conf/myid", FileMode: 0o644},
+			},
+			ConfigModifier: func(c *container.Config) { c.Hostname = n.Name },
+			HostConfigModifier: func(hc *container.HostConfig) {
+				// NET_ADMIN: iptables inside the node's own namespace (partitions, drops).
+				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
+				hc.Tmpfs = s.tmpfs
+				hc.Sysctls = s.sysctls
+			},
+			EndpointSettingsModifier: func(eps map[string]*mobynet.EndpointSettings) {
+				if ep := eps[n.ens.Network]; ep != nil {
+					ep.IPAMConfig = &mobynet.EndpointIPAMConfig{IPv4Address: n.ip}
+				}
+			},
+		},
+		Started: false,
+	}
+	ctr, err := testcontainers.GenericContainer(ctx, req)
+	n.mu.Lock()
+	n.ctr = ctr
+	n.mu.Unlock()
+	if err != nil {
+		return n.errorf("create", err)
+	}
+	return nil
+}
+
+func (n *Node) container() (testcontainers.Container, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ctr == nil {
+		return nil, fmt.Errorf("%s: no container", n)
+	}
+	return n.ctr, nil
+}
+
+func (n *Node) id() (string, error) {
+	c, err := n.container()
+	if err != nil {
+		return "", err
+	}
+	return c.GetContainerID(), nil
+}
+
+// Start starts the node's container (ZooKeeper starts from its zoo.cfg).
+func (n *Node) Start(ctx context.Context) error {
+	c, err := n.container()
+	if err == nil {
+		err = c.Start(ctx)
+	}
+	if err != nil {
+		return n.errorf("start", err)
+	}
+	return nil
+}
+
+// Stop stops the node gracefully (SIGTERM, then SIGKILL after 10 s).
+func (n *Node) Stop(ctx context.Context) error {
+	c, err := n.container()
+	if err == nil {
+		timeout := 10 * time.Second
+		err = c.Stop(ctx, &timeout)
+	}
+	if err != nil {
+		return n.errorf("stop", err)
+	}
+	return nil
+}
+
+// Restart stops and starts the node.
+func (n *Node) Restart(ctx context.Context) error {
+	if err := n.Stop(ctx); err != nil {
+		return err
+	}
+	return n.Start(ctx)
+}
+
+// Kill sends SIGKILL and waits until the container is no longer running.
+func (n *Node) Kill(ctx context.Context) error {
+	return n.dockerOp(ctx, "kill", func(cli *testcontainers.DockerClient, id string) error {
+		wait := cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+		if _, err := cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+			return err
+		}
+		select {
+		case <-wait.Result:
+			return nil
+		case err := <-wait.Error:
+			return err
+		}
+	})
+}
+
+// Pause freezes every process of the node (SIGSTOP-like, via the cgroup freezer):
+// the process holds its sockets but accepts nothing, as in a long GC pause.
+func (n *Node) Pause(ctx context.Context) error {
+	return n.dockerOp(ctx, "pause", func(cli *testcontainers.DockerClient, id string) error {
+		_, err := cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
+		return err
+	})
+}
+
+// Unpause thaws a paused node.
+func (n *Node) Unpause(ctx context.Context) error {
+	return n.dockerOp(ctx, "unpause", func(cli *testcontainers.DockerClient, id string) error {
+		_, err := cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+		return err
+	})
+}
+
+func (n *Node) dockerOp(ctx context.Context, action string, op func(*testcontainers.DockerClient, string) error) error {
+	cli, err := Docker(ctx)
+	if err != nil {
+		return n.errorf(action, err)
+	}
+	id, err := n.id()
+	if err == nil {
+		err = op(cli, id)
+	}
+	if err != nil {
+		return n.errorf(action, err)
+	}
+	return nil
+}
+
+// Running reports whether the node's container is running (not paused counts as running).
+func (n *Node) Running(ctx context.Context) (bool, error) {
+	c, err := n.container()
+	if err != nil {
+		return false, err
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return false, n.errorf("inspect", err)
+	}
+	return st.Running, nil
+}
+
+// Exec runs cmd inside the node. A non-zero exit is returned as an error too,
+// with the result, so callers that expect one can look at ExitCode.
+func (n *Node) Exec(ctx context.Context, cmd ...string) (ExecResult, error) {
+	id, err := n.id()
+	if err != nil {
+		return ExecResult{}, err
+	}
+	res, err := execIn(ctx, id, cmd)
+	action := "exec " + strings.Join(cmd, " ")
+	if err != nil {
+		return res, n.errorf(action, err)
+	}
+	if res.ExitCode != 0 {
+		return res, n.errorf(action, fmt.Errorf("exit %d: %s", res.ExitCode, strings.TrimSpace(res.Stderr)))
+	}
+	return res, nil
+}
+
+// State probes the node with `srvr` on its client port; it never fails: a node that
+// does not answer is ModeDown.
+func (n *Node) State(ctx context.Context) State {
+	return probeState(ctx, n.ClientAddr())
+}
+
+// FourLetter sends a four-letter word (mntr, cons, conf, …) to the node.
+func (n *Node) FourLetter(ctx context.Context, word string) (string, error) {
+	out, err := FourLetter(ctx, n.ClientAddr(), word)
+	if err != nil {
+		return "", n.errorf(word, err)
+	}
+	return out, nil
+}
+
+// Logs returns the node's whole server log (every start of the container).
+func (n *Node) Logs(ctx context.Context) (string, error) {
+	c, err := n.container()
+	if err != nil {
+		return "", err
+	}
+	rc, err := c.Logs(ctx)
+	if err != nil {
+		return "", n.errorf("logs", err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return string(b), n.errorf("logs", err)
+	}
+	return string(b), nil
+}
+
+// Config returns the node's zoo.cfg as rendered.
+func (n *Node) Config() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return string(n.config.render())
+}
+
+// SetConfig changes one zoo.cfg key of this node; it takes effect at the next start.
+func (n *Node) SetConfig(ctx context.Context, key, value string) error {
+	c, err := n.container()
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.config.set(key, value)
+	body := n.config.render()
+	n.mu.Unlock()
+	if err := c.CopyToContainer(ctx, body, "/conf/zoo.cfg", 0o644); err != nil {
+		return n.errorf("set config "+key, err)
+	}
+	return nil
+}
+
+// Connect opens a go-zookeeper session to this node only.
+func (n *Node) Connect(ctx context.Context) (*zk.Conn, error) {
+	return connect(ctx, []string{n.ClientAddr()}, n.String())
+}
+
+func (n *Node) remove(ctx context.Context) error {
+	n.mu.Lock()
+	c := n.ctr
+	n.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	if err := c.Terminate(ctx, testcontainers.StopTimeout(0)); err != nil && !isNotFound(err) {
+		return n.errorf("remove", err)
+	}
+	return nil
+}
