@@ -1,0 +1,63 @@
+# zkchaos — see README.md. Every target works on a fresh machine after `.ci/run`'s
+# installs (Docker engine, debootstrap); `make images` builds what is missing.
+SHELL := /bin/bash
+GO ?= go
+GINKGO := $(GO) tool ginkgo
+REPORTS := reports/out
+# Specs of the long experiments carry the label "slow"; `make test` leaves them to `make slow`.
+TEST_LABELS ?= !slow
+
+export TESTCONTAINERS_RYUK_DISABLED := true
+
+.PHONY: all build images demo test unit scenarios slow bench fuzz vet clean
+
+all: build
+
+build:
+	$(GO) build -o bin/zkchaos ./cmd/zkchaos
+
+## images: build the ZooKeeper node images from Debian's packages (only what is missing or changed)
+images:
+	$(GO) run ./cmd/zkchaos images
+
+## demo: a real ensemble, its leader killed, the failover shown, everything removed
+demo: images
+	$(GO) run ./cmd/zkchaos demo
+
+## test: what CI runs — vet, unit tests (no Docker), then the Ginkgo scenarios (not "slow")
+test: vet unit scenarios
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+
+unit:
+	$(GO) test -short $$($(GO) list ./... | grep -v /scenarios)
+
+scenarios: images
+	@mkdir -p $(REPORTS)
+	$(GINKGO) -v --label-filter='$(TEST_LABELS)' --junit-report=junit.xml --json-report=report.json \
+		--output-dir=$(REPORTS) --timeout=40m ./scenarios
+
+## slow: the long experiments (restart-order matrices, upgrades, soak)
+slow: images
+	@mkdir -p $(REPORTS)
+	$(GINKGO) -v --label-filter='slow' --junit-report=junit-slow.xml --output-dir=$(REPORTS) --timeout=3h ./scenarios
+
+## bench: start-up time and memory per version (median and max of 10 starts), and the other benchmarks
+bench: images
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./harness/...
+
+## fuzz: run every fuzz target for FUZZTIME each
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## clean: remove every zkchaos container and network (also of killed runs) and build output
+clean:
+	-$(GO) run ./cmd/zkchaos clean
+	rm -rf bin $(REPORTS)

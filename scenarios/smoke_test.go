@@ -1,0 +1,113 @@
+package scenarios_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/zkchaos/zkchaos/harness"
+)
+
+var worldACL = zk.WorldACL(zk.PermAll)
+
+// The smoke suite proves the foundation on every version: an ensemble of real
+// servers forms, replicates, fails over and takes a node back.
+var _ = Describe("A ZooKeeper ensemble", Label("smoke"), func() {
+	for _, v := range harness.Versions {
+		smokeSpecs(v, 3)
+	}
+	smokeSpecs(harness.Versions[len(harness.Versions)-1], 5)
+})
+
+func smokeSpecs(v harness.Version, nodes int) {
+	Context(fmt.Sprintf("of %d nodes on %s", nodes, v.Version), Ordered, Label(v.Label()), func() {
+		var ens *harness.Ensemble
+		const path = "/zkchaos-smoke"
+
+		BeforeAll(func(ctx SpecContext) {
+			ens = startEnsemble(ctx, harness.WithVersion(v.Version), harness.WithNodes(nodes))
+		}, NodeTimeout(2*time.Minute))
+
+		It("has one leader and every other node follows", func(ctx SpecContext) {
+			leader, err := ens.Leader(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ens.Followers(ctx)).To(HaveLen(nodes-1), "leader is %s", describe(leader))
+		}, SpecTimeout(30*time.Second))
+
+		It("reads on every node what was written on one", func(ctx SpecContext) {
+			writer, err := ens.Node(1).Connect(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			defer writer.Close()
+			_, err = writer.Create(path, []byte("v1"), 0, worldACL)
+			Expect(err).NotTo(HaveOccurred())
+			for _, n := range ens.Nodes() {
+				conn, err := n.Connect(ctx)
+				Expect(err).NotTo(HaveOccurred())
+				// A follower may lag the commit: sync first, as a linearizable read must.
+				_, err = conn.Sync(path)
+				Expect(err).NotTo(HaveOccurred())
+				data, _, err := conn.Get(path)
+				conn.Close()
+				Expect(err).NotTo(HaveOccurred(), describe(n))
+				Expect(string(data)).To(Equal("v1"), describe(n))
+			}
+		}, SpecTimeout(60*time.Second))
+
+		It("elects a new leader when the leader is killed, and keeps the data", func(ctx SpecContext) {
+			old, err := ens.Leader(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(old.Kill(ctx)).To(Succeed())
+			Eventually(ctx, modeOf(old)).Should(Equal(harness.ModeDown))
+			var rest []*harness.Node
+			for _, n := range ens.Nodes() {
+				if n != old {
+					rest = append(rest, n)
+				}
+			}
+			Eventually(ctx, servingOf(ens, rest...)).WithPolling(100 * time.Millisecond).Should(Succeed())
+			leader, err := ens.Leader(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(leader).NotTo(Equal(old))
+
+			conn, err := leader.Connect(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			defer conn.Close()
+			data, _, err := conn.Get(path)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(data)).To(Equal("v1"))
+
+			// Bring the old leader back so the next spec starts from a full ensemble.
+			Expect(old.Start(ctx)).To(Succeed())
+			Eventually(ctx, servingOf(ens)).WithPolling(100 * time.Millisecond).Should(Succeed())
+		}, SpecTimeout(90*time.Second))
+
+		It("takes back a follower that was stopped and started", func(ctx SpecContext) {
+			followers := ens.Followers(ctx)
+			Expect(followers).NotTo(BeEmpty())
+			f := followers[0]
+			Expect(f.Stop(ctx)).To(Succeed())
+			Expect(f.State(ctx).Mode).To(Equal(harness.ModeDown))
+
+			conn, err := ens.Connect(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			defer conn.Close()
+			_, err = conn.Set(path, []byte("v2"), -1)
+			Expect(err).NotTo(HaveOccurred(), "the quorum serves writes while %s is down", describe(f))
+
+			Expect(f.Start(ctx)).To(Succeed())
+			Eventually(ctx, modeOf(f)).WithPolling(100 * time.Millisecond).Should(Equal(harness.ModeFollower))
+
+			direct, err := f.Connect(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			defer direct.Close()
+			_, err = direct.Sync(path)
+			Expect(err).NotTo(HaveOccurred())
+			data, _, err := direct.Get(path)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(data)).To(Equal("v2"), "%s caught up with the write made while it was down", describe(f))
+		}, SpecTimeout(90*time.Second))
+	})
+}
