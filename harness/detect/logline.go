@@ -1,0 +1,466 @@
+package detect
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// EventKind classifies a log line by the ZooKeeper message it carries. Only the
+// messages the five detectors need have a kind; every other line is EventNone.
+type EventKind uint8
+
+const (
+	EventNone EventKind = iota
+	// EventNotification: "Notification: ..." (an election vote received), F1.
+	EventNotification
+	// EventNotificationTimeout: "Notification time out: 6400" (3.3/3.4, 3.6/3.7)
+	// or "... 6400 ms" (3.8+, ZOOKEEPER-3849): no vote arrived for that long.
+	EventNotificationTimeout
+	// EventNewElection: "New election. My id = N, proposed zxid=..." (lookForLeader starts).
+	EventNewElection
+	// EventLooking, EventFollowing, EventLeading, EventObserving: the peer state
+	// ("LOOKING", "FOLLOWING - LEADER ELECTION TOOK - 41 MS", "Peer state changed: ...").
+	EventLooking
+	EventFollowing
+	EventLeading
+	EventObserving
+	// EventHaveSmallerID: "Have smaller server identifier, so dropping the
+	// connection: (2, 1)" / "(myId:1 --> sid:2)", F4; SID is the larger peer.
+	EventHaveSmallerID
+	// EventCannotOpenChannel: "Cannot open channel to N at election address A".
+	EventCannotOpenChannel
+	// EventFailedToResolve: "Failed to resolve address: zk3" (3.4 config parse).
+	EventFailedToResolve
+	// EventTooManyConnections: "Too many connections from /ip - max is N", F3.
+	EventTooManyConnections
+	// EventNoSpace: "No space left on device", F2's end.
+	EventNoSpace
+	// EventSevereError: "Severe unrecoverable error, exiting" / "..., from thread : X".
+	EventSevereError
+	// EventStarting: "Starting quorum peer" (a new server process).
+	EventStarting
+	// EventVersion: "Server environment:zookeeper.version=3.4.13-...".
+	EventVersion
+	// EventClientConnectTimeout: a client gave up connecting (F5's client side):
+	// Java "Client connection timed out, have not heard from server" (3.5+),
+	// "Client session timed out, ... for sessionid 0x0" (never connected), or
+	// go-zookeeper "failed to connect to ...: i/o timeout".
+	EventClientConnectTimeout
+)
+
+var eventNames = [...]string{"none", "notification", "notification-timeout", "new-election", "looking", "following",
+	"leading", "observing", "have-smaller-id", "cannot-open-channel", "failed-to-resolve", "too-many-connections",
+	"no-space", "severe-error", "starting", "version", "client-connect-timeout"}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Event is one classified log line.
+type Event struct {
+	Kind EventKind
+	Time time.Time // zero when the line has no timestamp
+	// MyID is the id of the server that wrote the line when the line says it
+	// ("[myid:1]" in the 3.4+ default layout, "My id = 1", "(myId:1 --> sid:2)"); -1 if not.
+	MyID int64
+	// Line is the original line, made printable (valid UTF-8, capped in length).
+	Line string
+
+	Notification Notification // EventNotification
+	TimeoutMs    int64        // EventNotificationTimeout
+	// SID is the peer: the larger id that was dropped (EventHaveSmallerID), the
+	// peer that could not be reached (EventCannotOpenChannel); -1 when not printed.
+	SID int64
+	// Address: the election address (EventCannotOpenChannel) or host name
+	// (EventFailedToResolve).
+	Address string
+	// Cause is the exception on the line after (EventCannotOpenChannel), when seen.
+	Cause string
+	// IP and Limit of EventTooManyConnections; Count is how many rejections the
+	// line stands for (the 3.6+ rate limiter prints "[N times] Message: ...").
+	IP    string
+	Limit int64 // -1 when not a number (the seed prints "max is x")
+	Count int64
+	// Version is the server version (EventVersion).
+	Version string
+}
+
+// maxEvidenceLine caps what a finding quotes of one line.
+const maxEvidenceLine = 2048
+
+var (
+	kNotifTimeout   = []byte("Notification time out: ")
+	kNotification   = []byte("Notification")
+	kHaveSmaller    = []byte("Have smaller server identifier")
+	kCannotOpen     = []byte("Cannot open ")
+	kElectionAddr   = []byte(" at election address ")
+	kFailedResolve  = []byte("Failed to resolve address: ")
+	kTooMany        = []byte("Too many connections from ")
+	kMaxIs          = []byte(" - max is ")
+	kNoSpace        = []byte("No space left on device")
+	kSevere         = []byte("Severe unrecoverable error")
+	kElectionTook   = []byte("LEADER ELECTION TOOK")
+	kPeerStateChg   = []byte("Peer state changed: ")
+	kPeerStateSet   = []byte("PeerState set to LOOKING")
+	kNewElection    = []byte("New election. My id =")
+	kStarting       = []byte("Starting quorum peer")
+	kZKVersion      = []byte("zookeeper.version=")
+	kNotHeard       = []byte("have not heard from server")
+	kIOTimeout      = []byte("i/o timeout")
+	kFailedConnect  = []byte("failed to connect to")
+	kMyIDTag        = []byte("[myid:")
+	kMyIDEq         = []byte("myid=")
+	kLooking        = []byte("LOOKING")
+	kFollowing      = []byte("FOLLOWING")
+	kLeading        = []byte("LEADING")
+	kObserving      = []byte("OBSERVING")
+	kTimesPrefix    = []byte(" times] ")
+	kMyIDArrow      = []byte("myId:")
+	kSidArrow       = []byte("sid:")
+	kSessionZero    = []byte("session id 0x0")
+	kSessionidZero  = []byte("sessionid 0x0")
+	kConnTimedOut   = []byte("Client connection timed out")
+	kFromThread     = []byte("from thread : ")
+	kUnresolvedAddr = []byte("<unresolved>")
+)
+
+// anchors are the fixed strings of which every line that ParseLine classifies
+// contains at least one. The streaming scanner only parses lines that contain
+// an anchor, which is what keeps it near grep's speed.
+var anchors = [][]byte{
+	kNotification, kHaveSmaller, kCannotOpen, kFailedResolve, kTooMany, kNoSpace, kSevere,
+	kNewElection, kStarting, kZKVersion, kNotHeard, kIOTimeout,
+	kLooking, kFollowing, kLeading, kObserving, kPeerStateChg,
+}
+
+// ParseLine classifies one log line in any layout: detection rests on the
+// ZooKeeper message text, wherever it sits in the line, and on whatever
+// timestamp can be found. It never fails: a line it does not know is EventNone.
+func ParseLine(line []byte) Event {
+	ev := Event{MyID: -1, SID: -1, Limit: -1}
+	if !classify(line, &ev) {
+		return Event{Kind: EventNone, MyID: -1, SID: -1, Limit: -1}
+	}
+	if t, ok := FindTimestamp(line); ok {
+		ev.Time = t
+	}
+	if ev.MyID < 0 {
+		if i := bytes.Index(line, kMyIDTag); i >= 0 {
+			if id, ok := leadingInt(line[i+len(kMyIDTag):]); ok {
+				ev.MyID = id
+			}
+		}
+	}
+	ev.Line = printable(line)
+	return ev
+}
+
+func classify(line []byte, ev *Event) bool {
+	if i := bytes.Index(line, kNotification); i >= 0 {
+		// Any line naming a notification is decided here: "Notification state
+		// unrecognized: LOOKING (n.state)" must not pass for a state change.
+		if j := bytes.Index(line, kNotifTimeout); j >= 0 {
+			v, ok := leadingInt(line[j+len(kNotifTimeout):])
+			if !ok {
+				return false
+			}
+			ev.Kind, ev.TimeoutMs = EventNotificationTimeout, v
+			return true
+		}
+		n, err := ParseNotification(line[i:])
+		if err != nil {
+			return false
+		}
+		ev.Kind, ev.Notification = EventNotification, n
+		return true
+	}
+	if i := bytes.Index(line, kHaveSmaller); i >= 0 {
+		ev.Kind = EventHaveSmallerID
+		parseHaveSmaller(line[i+len(kHaveSmaller):], ev)
+		return true
+	}
+	if i := bytes.Index(line, kCannotOpen); i >= 0 {
+		rest := line[i+len(kCannotOpen):]
+		switch {
+		case bytes.HasPrefix(rest, []byte("channel to ")):
+			rest = rest[len("channel to "):]
+		case bytes.HasPrefix(rest, []byte("secure channel to ")):
+			rest = rest[len("secure channel to "):]
+		default:
+			return false
+		}
+		sid, ok := leadingInt(rest)
+		if !ok {
+			return false
+		}
+		ev.Kind, ev.SID = EventCannotOpenChannel, sid
+		if j := bytes.Index(rest, kElectionAddr); j >= 0 {
+			ev.Address = string(printableBytes(firstField(rest[j+len(kElectionAddr):]), 256))
+		}
+		return true
+	}
+	if i := bytes.Index(line, kFailedResolve); i >= 0 {
+		ev.Kind = EventFailedToResolve
+		ev.Address = string(printableBytes(firstField(line[i+len(kFailedResolve):]), 256))
+		return true
+	}
+	if i := bytes.Index(line, kTooMany); i >= 0 {
+		return parseTooMany(line, i, ev)
+	}
+	if bytes.Contains(line, kNoSpace) {
+		ev.Kind = EventNoSpace
+		return true
+	}
+	if bytes.Contains(line, kSevere) {
+		ev.Kind = EventSevereError
+		return true
+	}
+	if i := bytes.Index(line, kNewElection); i >= 0 {
+		ev.Kind = EventNewElection
+		if id, ok := leadingInt(bytes.TrimLeft(line[i+len(kNewElection):], " ")); ok {
+			ev.MyID = id
+		}
+		return true
+	}
+	if i := bytes.Index(line, kStarting); i >= 0 {
+		ev.Kind = EventStarting
+		if j := bytes.Index(line[i:], kMyIDEq); j >= 0 {
+			if id, ok := leadingInt(line[i+j+len(kMyIDEq):]); ok {
+				ev.MyID = id
+			}
+		}
+		return true
+	}
+	if i := bytes.Index(line, kZKVersion); i >= 0 {
+		v := line[i+len(kZKVersion):]
+		if j := bytes.IndexAny(v, ", \t\r"); j >= 0 {
+			v = v[:j]
+		}
+		if len(v) == 0 {
+			return false
+		}
+		ev.Kind, ev.Version = EventVersion, string(printableBytes(v, 128))
+		return true
+	}
+	if bytes.Contains(line, kNotHeard) {
+		if bytes.Contains(line, kConnTimedOut) || bytes.Contains(line, kSessionZero) || bytes.Contains(line, kSessionidZero) {
+			ev.Kind = EventClientConnectTimeout
+			return true
+		}
+		return false
+	}
+	if bytes.Contains(line, kIOTimeout) {
+		if bytes.Contains(line, kFailedConnect) {
+			ev.Kind = EventClientConnectTimeout
+			return true
+		}
+		return false
+	}
+	return classifyState(line, ev)
+}
+
+// classifyState recognises the lines that say the peer state changed. QuorumPeer
+// logs the bare state word ("LOOKING") as the whole message, Follower/Leader log
+// "FOLLOWING - LEADER ELECTION TOOK - 41 MS", 3.6+ add "Peer state changed:
+// following - broadcast" and WARN "PeerState set to LOOKING".
+func classifyState(line []byte, ev *Event) bool {
+	if i := bytes.Index(line, kPeerStateChg); i >= 0 {
+		w := firstField(line[i+len(kPeerStateChg):])
+		switch stateWord(w) {
+		case "LOOKING":
+			ev.Kind = EventLooking
+		case "FOLLOWING":
+			ev.Kind = EventFollowing
+		case "LEADING":
+			ev.Kind = EventLeading
+		case "OBSERVING":
+			ev.Kind = EventObserving
+		default:
+			return false
+		}
+		return true
+	}
+	if bytes.Contains(line, kPeerStateSet) {
+		ev.Kind = EventLooking
+		return true
+	}
+	if i := bytes.Index(line, kElectionTook); i >= 0 {
+		head := bytes.TrimRight(line[:i], " -")
+		switch {
+		case bytes.HasSuffix(head, kFollowing):
+			ev.Kind = EventFollowing
+		case bytes.HasSuffix(head, kLeading):
+			ev.Kind = EventLeading
+		case bytes.HasSuffix(head, kObserving):
+			ev.Kind = EventObserving
+		default:
+			return false
+		}
+		return true
+	}
+	for _, w := range [...]struct {
+		word []byte
+		kind EventKind
+	}{{kLooking, EventLooking}, {kFollowing, EventFollowing}, {kLeading, EventLeading}, {kObserving, EventObserving}} {
+		if i := bytes.Index(line, w.word); i >= 0 && bareWord(line, i, len(w.word)) {
+			ev.Kind = w.kind
+			return true
+		}
+	}
+	return false
+}
+
+// bareWord: the state word is the whole message. What comes before it ends the
+// layout's prefix (" - ", "INFO ", a JSON quote, a UI tab); what comes after
+// is nothing, a logger name in parentheses (Kafka's "%m (%c)%n"), a JSON
+// quote, or a further tab-separated UI column.
+func bareWord(line []byte, i, n int) bool {
+	if i > 0 {
+		switch line[i-1] {
+		case ' ', '\t', '"', '|':
+		default:
+			return false
+		}
+	}
+	rest := bytes.TrimLeft(line[i+n:], " \r")
+	if len(rest) == 0 {
+		return true
+	}
+	switch rest[0] {
+	case '(', '"', '\t':
+		return true
+	}
+	return false
+}
+
+// parseHaveSmaller reads the ids after "Have smaller server identifier":
+// 3.3-3.6.0 ", so dropping the connection: (2, 1)" (remote sid, my id);
+// 3.5.8/3.6.1+ "(myId:1 --> sid:2)" (ZOOKEEPER-2164). The seed quotes it with
+// no ids at all ("... dropping the connection.").
+func parseHaveSmaller(rest []byte, ev *Event) {
+	open := bytes.IndexByte(rest, '(')
+	if open < 0 || open > 64 {
+		return
+	}
+	in := rest[open+1:]
+	if c := bytes.IndexByte(in, ')'); c >= 0 {
+		in = in[:c]
+	} else {
+		return
+	}
+	if i := bytes.Index(in, kMyIDArrow); i >= 0 {
+		if v, ok := leadingInt(in[i+len(kMyIDArrow):]); ok {
+			ev.MyID = v
+		}
+		if j := bytes.Index(in, kSidArrow); j >= 0 && j != i+2 {
+			if v, ok := leadingInt(in[j+len(kSidArrow):]); ok {
+				ev.SID = v
+			}
+		}
+		return
+	}
+	comma := bytes.IndexByte(in, ',')
+	if comma < 0 {
+		return
+	}
+	sid, ok1 := leadingInt(bytes.TrimSpace(in[:comma]))
+	me, ok2 := leadingInt(bytes.TrimSpace(in[comma+1:]))
+	if ok1 && ok2 {
+		ev.SID, ev.MyID = sid, me
+	}
+}
+
+// parseTooMany reads "Too many connections from /1.2.3.4 - max is 60", 3.4's
+// direct WARN and 3.6+'s RateLogger forms ("Message:Error accepting new
+// connection: ... Value:null", "[12 times] Message: Error accepting ...").
+func parseTooMany(line []byte, i int, ev *Event) bool {
+	rest := line[i+len(kTooMany):]
+	j := bytes.Index(rest, kMaxIs)
+	if j < 0 || j > 300 {
+		return false
+	}
+	ip := bytes.TrimSpace(rest[:j])
+	// InetAddress.toString() is "hostname/ip" or "/ip".
+	if k := bytes.LastIndexByte(ip, '/'); k >= 0 {
+		ip = ip[k+1:]
+	}
+	if len(ip) == 0 {
+		return false
+	}
+	ev.Kind = EventTooManyConnections
+	ev.IP = string(printableBytes(ip, 128))
+	lim := firstField(rest[j+len(kMaxIs):])
+	if v, ok := leadingInt(lim); ok {
+		ev.Limit = v
+	}
+	ev.Count = 1
+	if k := bytes.Index(line[:i], kTimesPrefix); k >= 0 {
+		b := bytes.LastIndexByte(line[:k], '[')
+		if b >= 0 {
+			if v, ok := leadingInt(line[b+1 : k]); ok && v > 0 {
+				ev.Count = v
+			}
+		}
+	}
+	return true
+}
+
+// leadingInt reads the decimal number at the start of b (after optional spaces).
+func leadingInt(b []byte) (int64, bool) {
+	for len(b) > 0 && b[0] == ' ' {
+		b = b[1:]
+	}
+	var v int64
+	n := 0
+	for n < len(b) && n < 18 && isDigit(b[n]) {
+		v = v*10 + int64(b[n]-'0')
+		n++
+	}
+	return v, n > 0
+}
+
+// printable makes a line safe to quote: valid UTF-8, no control characters
+// except tab, no trailing CR, at most maxEvidenceLine bytes.
+func printable(b []byte) string { return string(printableBytes(b, maxEvidenceLine)) }
+
+func printableBytes(b []byte, max int) []byte {
+	b = bytes.TrimRight(b, "\r\n")
+	trunc := false
+	if len(b) > max {
+		b, trunc = b[:max], true
+	}
+	clean := true
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean && !trunc {
+		return b
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + 4)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			sb.WriteRune(utf8.RuneError)
+		case r < 0x20 && r != '\t' || r == 0x7f:
+			sb.WriteByte('?')
+		default:
+			sb.Write(b[:size])
+		}
+		b = b[size:]
+	}
+	if trunc {
+		sb.WriteString(" …")
+	}
+	return []byte(sb.String())
+}
