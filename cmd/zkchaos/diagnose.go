@@ -257,6 +257,7 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(struct {
 			Findings []detect.Finding `json:"findings"`
 		}{findings}); err != nil {

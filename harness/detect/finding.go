@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -62,7 +63,14 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	if ev == nil {
 		ev = []string{}
 	}
-	return json.Marshal(findingJSON{f.Failure, f.Node, FormatTime(f.Time), ev, f.Explanation, f.Remedy})
+	// not HTML-escaped: evidence quotes "<unresolved>" and "->" as logged
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(findingJSON{f.Failure, f.Node, FormatTime(f.Time), ev, f.Explanation, f.Remedy}); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes (golden files, reports).

@@ -201,13 +201,13 @@ func classify(line []byte, ev *Event) bool {
 		}
 		ev.Kind, ev.SID = EventCannotOpenChannel, sid
 		if j := bytes.Index(rest, kElectionAddr); j >= 0 {
-			ev.Address = string(printableBytes(firstField(rest[j+len(kElectionAddr):]), 256))
+			ev.Address = string(printableBytes(token(rest[j+len(kElectionAddr):]), 256))
 		}
 		return true
 	}
 	if i := bytes.Index(line, kFailedResolve); i >= 0 {
 		ev.Kind = EventFailedToResolve
-		ev.Address = string(printableBytes(firstField(line[i+len(kFailedResolve):]), 256))
+		ev.Address = string(printableBytes(token(line[i+len(kFailedResolve):]), 256))
 		return true
 	}
 	if i := bytes.Index(line, kTooMany); i >= 0 {
@@ -409,6 +409,16 @@ func parseTooMany(line []byte, i int, ev *Event) bool {
 		}
 	}
 	return true
+}
+
+// token is a host or address: up to a space or to what ends a JSON string or
+// a UI column.
+func token(b []byte) []byte {
+	b = bytes.TrimLeft(b, " \t")
+	if i := bytes.IndexAny(b, " \t\r\n\",;"); i >= 0 {
+		b = b[:i]
+	}
+	return b
 }
 
 // leadingInt reads the decimal number at the start of b (after optional spaces).
