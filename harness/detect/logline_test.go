@@ -169,8 +169,8 @@ func TestParseLineNegatives(t *testing.T) {
 		"2026-11-25 20:01:02,123 - WARN  [QuorumPeer:FastLeaderElection@1120] - Notification state unrecognized: LOOKING (n.state), 1(n.sid)",
 		"2026-11-25 20:01:02,123 - INFO  [main:QuorumPeerConfig@1] - Reading configuration from: /conf/zoo.cfg LOOKING for it",
 		"2026-11-25 20:01:02,123 - INFO  [main:X@1] - NOTLOOKING",
-		"Too many connections 61 - max is 60",                               // global maxCnxns, not F3's per-IP limit
-		"Too many connections max allowed is 60",                             // same, 3.6+ wording
+		"Too many connections 61 - max is 60",                                                  // global maxCnxns, not F3's per-IP limit
+		"Too many connections max allowed is 60",                                               // same, 3.6+ wording
 		"Client session timed out, have not heard from server in 4001ms for sessionid 0x1000a", // an established session
 		"Cannot open channel to x at election address zk1:3888",
 		"Notification: garbage (n.leader)",
