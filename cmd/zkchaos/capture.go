@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/load"
+)
+
+// capture-fixtures records real server logs for the parser and detector tests, so
+// that fixtures/ never holds a line a version does not write.
+func init() {
+	var versions []string
+	var dir string
+	cmd := &cobra.Command{
+		Use:    "capture-fixtures",
+		Short:  "Record real server logs of every version into fixtures/captured/",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vs, err := lookupVersions(versions)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			for _, v := range vs {
+				for _, c := range captureCases {
+					out := filepath.Join(dir, v.Version)
+					fmt.Fprintf(cmd.OutOrStdout(), "capture %s %s → %s\n", v.Version, c.name, out)
+					if err := captureCase(ctx, v, c, out, cmd.OutOrStdout()); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&versions, "versions", nil, "versions (default: all)")
+	cmd.Flags().StringVar(&dir, "dir", "fixtures/captured", "output folder")
+	rootCmd.AddCommand(cmd)
+}
+
+type captureCaseDef struct {
+	name string
+	opts []harness.Option
+	run  func(ctx context.Context, ens *harness.Ensemble, log io.Writer) error
+}
+
+var captureCases = []captureCaseDef{
+	{
+		// A normal life: start, writes, a session that expires, the leader killed and
+		// restarted. Healthy: detectors must find nothing here.
+		name: "healthy",
+		run: func(ctx context.Context, ens *harness.Ensemble, log io.Writer) error {
+			conn, err := ens.Connect(ctx)
+			if err != nil {
+				return err
+			}
+			for i := range 20 {
+				if _, err := conn.Create(fmt.Sprintf("/capture-%02d", i), []byte("x"), 0, worldACL); err != nil {
+					conn.Close()
+					return err
+				}
+			}
+			conn.Close()
+			s, err := load.Dial(ctx, ens.Node(1).ClientAddr(), time.Second)
+			if err != nil {
+				return err
+			}
+			_ = s.Abandon() // the server expires it after ~1 s
+			leader, err := ens.Leader(ctx)
+			if err != nil {
+				return err
+			}
+			// Let the abandoned session expire (the leader logs it) before the failover.
+			if err := waitLog(ctx, leader, fmt.Sprintf("Expiring session 0x%x", s.ID)); err != nil {
+				return err
+			}
+			if err := leader.Kill(ctx); err != nil {
+				return err
+			}
+			var rest []*harness.Node
+			for _, n := range ens.Nodes() {
+				if n != leader {
+					rest = append(rest, n)
+				}
+			}
+			if err := ens.WaitServing(ctx, rest...); err != nil {
+				return err
+			}
+			if err := leader.Start(ctx); err != nil {
+				return err
+			}
+			return ens.WaitServing(ctx)
+		},
+	},
+	{
+		// F3: one client host opens more sessions than maxClientCnxns allows.
+		name: "f3-too-many-connections",
+		opts: []harness.Option{harness.WithConfig("maxClientCnxns", "5")},
+		run: func(ctx context.Context, ens *harness.Ensemble, log io.Writer) error {
+			var open []*load.Session
+			refused := 0
+			for range 8 {
+				dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				s, err := load.Dial(dctx, ens.Node(1).ClientAddr(), 10*time.Second)
+				cancel()
+				switch {
+				case errors.Is(err, load.ErrRefused):
+					refused++
+				case err != nil:
+					return err
+				default:
+					open = append(open, s)
+				}
+			}
+			for _, s := range open {
+				_ = s.Close()
+			}
+			fmt.Fprintf(log, "  %d sessions opened, %d refused\n", len(open), refused)
+			if refused == 0 {
+				return errors.New("no connection was refused: maxClientCnxns not reached")
+			}
+			return nil
+		},
+	},
+}
+
+func captureCase(ctx context.Context, v harness.Version, c captureCaseDef, dir string, log io.Writer) (err error) {
+	ens, err := harness.Run(ctx, append([]harness.Option{harness.WithVersion(v.Version)}, c.opts...)...)
+	defer func() { err = errors.Join(err, ens.Terminate(ctx)) }()
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := c.run(cctx, ens, log); err != nil {
+		return fmt.Errorf("%s %s: %w", v.Version, c.name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, n := range ens.Nodes() {
+		logs, err := n.Logs(ctx)
+		if err != nil {
+			return err
+		}
+		// Container IPs and ensemble ids differ per run; the lines are kept verbatim.
+		name := filepath.Join(dir, fmt.Sprintf("%s-%s.log", c.name, n.Name))
+		if err := os.WriteFile(name, []byte(strings.ReplaceAll(logs, "\r", "")), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitLog polls a node's log until it contains text.
+func waitLog(ctx context.Context, n *harness.Node, text string) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		logs, err := n.Logs(ctx)
+		if err == nil && strings.Contains(logs, text) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: waiting for %q in the log: %w", n, text, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
