@@ -81,18 +81,19 @@ func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
 			config: e.baseConfig().merge(s.config).merge(s.nodeConfig[myid]),
 		})
 	}
-	// Every container exists before any starts, and the entrypoint waits until every
-	// peer name resolves: no node starts ZooKeeper before its peers are reachable.
+	// Each container starts as soon as it exists; its entrypoint waits until every
+	// peer name resolves, so no node starts ZooKeeper before its peers are reachable.
 	netDone := time.Now()
-	if err := e.parallel(ctx, (*Node).create); err != nil {
+	if err := e.parallel(ctx, func(n *Node, ctx context.Context) error {
+		if err := n.create(ctx); err != nil {
+			return err
+		}
+		return n.Start(ctx)
+	}); err != nil {
 		return e, err
 	}
-	created := time.Now()
-	if err := e.parallel(ctx, (*Node).Start); err != nil {
-		return e, err
-	}
-	e.progressf("%d × ZooKeeper %s on %s (%s): network %.2f s, create %.2f s, start %.2f s",
-		s.nodes, v.Version, e.Network, e.Subnet, netDone.Sub(start).Seconds(), created.Sub(netDone).Seconds(), time.Since(created).Seconds())
+	e.progressf("%d × ZooKeeper %s on %s (%s): network %.2f s, containers created and started %.2f s",
+		s.nodes, v.Version, e.Network, e.Subnet, netDone.Sub(start).Seconds(), time.Since(netDone).Seconds())
 	if !s.wait {
 		return e, nil
 	}

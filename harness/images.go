@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/zkchaos/zkchaos/docker"
 )
@@ -130,7 +132,7 @@ func BuildImages(ctx context.Context, versions []Version, w io.Writer) error {
 		if err := buildBase(ctx, v, w); err != nil {
 			return fmt.Errorf("images: %s: %w", v.Version, err)
 		}
-		if err := buildNode(ctx, v); err != nil {
+		if err := buildNode(ctx, v, w); err != nil {
 			return fmt.Errorf("images: %s: %w", v.Version, err)
 		}
 		fmt.Fprintf(w, "images: %s built (%s, recipe %s) in %.0f s\n", v.Image(), st, v.recipe(), time.Since(start).Seconds())
@@ -172,13 +174,19 @@ func buildBase(ctx context.Context, v Version, w io.Writer) error {
 }
 
 // buildNode adds the entrypoint and log4j config to the base and commits the node image.
-func buildNode(ctx context.Context, v Version) (err error) {
+func buildNode(ctx context.Context, v Version, w io.Writer) (err error) {
 	cli, err := Docker(ctx)
 	if err != nil {
 		return err
 	}
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{Image: v.BaseImage(), Cmd: []string{"/bin/true"}, Labels: runLabels("")},
+		Config: &container.Config{
+			Image:      v.BaseImage(),
+			Entrypoint: []string{"/usr/local/bin/zkchaos-entrypoint"},
+			Cmd:        []string{"--build-cds"},
+			Env:        []string{"ZK_CLASSPATH=" + v.Classpath, "JVM_FLAGS=" + jvmFlags},
+			Labels:     runLabels(""),
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("create build container from %s: %w", v.BaseImage(), err)
@@ -202,6 +210,10 @@ func buildNode(ctx context.Context, v Version) (err error) {
 	if _, err := cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: &buf}); err != nil {
 		return fmt.Errorf("copy entrypoint: %w", err)
 	}
+	fmt.Fprintf(w, "images: %s: recording the classes a starting server loads (class-data archive)\n", v.Image())
+	if err := runToCompletion(ctx, cli, created.ID, w); err != nil {
+		return fmt.Errorf("class-data archive: %w", err)
+	}
 	_, err = cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: v.Image(),
 		Changes: []string{
@@ -219,6 +231,31 @@ func buildNode(ctx context.Context, v Version) (err error) {
 	})
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", v.Image(), err)
+	}
+	return nil
+}
+
+// runToCompletion starts a created container, waits for it to exit, copies its
+// output to w and fails on a non-zero exit.
+func runToCompletion(ctx context.Context, cli *testcontainers.DockerClient, id string, w io.Writer) error {
+	wait := cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return err
+	}
+	var code int64
+	select {
+	case res := <-wait.Result:
+		code = res.StatusCode
+	case err := <-wait.Error:
+		return err
+	}
+	logs, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err == nil {
+		_, _ = stdcopy.StdCopy(w, w, logs)
+		logs.Close()
+	}
+	if code != 0 {
+		return fmt.Errorf("exit code %d", code)
 	}
 	return nil
 }

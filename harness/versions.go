@@ -15,7 +15,6 @@ type Version struct {
 	// Suite is the Debian suite whose zookeeper package provides it.
 	Suite string
 	// Classpath of the server inside the image (jars under /usr/share/java).
-	// /conf comes first so that /conf/log4j.properties sends the log to stdout.
 	Classpath string
 
 	// FourLetterWhitelist: 3.5.3+ only answer `srvr` unless
@@ -44,11 +43,11 @@ const (
 	LogFormat38 LogFormat = "3.8"
 )
 
-const classpath34 = "/conf:/usr/share/java/jline.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/xercesImpl.jar:" +
+const classpath34 = "/usr/share/java/jline.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/xercesImpl.jar:" +
 	"/usr/share/java/xmlParserAPIs.jar:/usr/share/java/netty.jar:/usr/share/java/slf4j-api.jar:" +
 	"/usr/share/java/slf4j-log4j12.jar:/usr/share/java/zookeeper.jar"
 
-const classpath38 = "/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar"
+const classpath38 = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar"
 
 // Versions is the single source of the supported versions, oldest first.
 var Versions = []Version{

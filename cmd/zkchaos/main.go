@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,8 @@ const (
 	exitOK       = 0
 	exitFindings = 1
 	exitUsage    = 2
+	// exitInterrupted follows the shell's 128+SIGINT.
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code out of a cobra RunE.
@@ -51,6 +54,11 @@ func main() {
 	err := rootCmd.Execute()
 	if err == nil {
 		os.Exit(exitOK)
+	}
+	if errors.Is(err, context.Canceled) {
+		// Ctrl-C: the command already cleaned up what it made.
+		fmt.Fprintln(os.Stderr, "zkchaos: interrupted")
+		os.Exit(exitInterrupted)
 	}
 	fmt.Fprintln(os.Stderr, "zkchaos:", err)
 	var ee *exitError
