@@ -45,9 +45,8 @@ const (
 	// EventVersion: "Server environment:zookeeper.version=3.4.13-...".
 	EventVersion
 	// EventClientConnectTimeout: a client gave up connecting (F5's client side):
-	// Java "Client connection timed out, have not heard from server" (3.5+),
-	// "Client session timed out, ... for sessionid 0x0" (never connected), or
-	// go-zookeeper "failed to connect to ...: i/o timeout".
+	// Java "Client connection timed out, have not heard from server" (3.5+) or
+	// "Client session timed out, ... for sessionid 0x0" (never connected).
 	EventClientConnectTimeout
 )
 
@@ -106,14 +105,11 @@ var (
 	kNoSpace        = []byte("No space left on device")
 	kSevere         = []byte("Severe unrecoverable error")
 	kElectionTook   = []byte("LEADER ELECTION TOOK")
-	kPeerStateChg   = []byte("Peer state changed: ")
 	kPeerStateSet   = []byte("PeerState set to LOOKING")
 	kNewElection    = []byte("New election. My id =")
 	kStarting       = []byte("Starting quorum peer")
 	kZKVersion      = []byte("zookeeper.version=")
 	kNotHeard       = []byte("have not heard from server")
-	kIOTimeout      = []byte("i/o timeout")
-	kFailedConnect  = []byte("failed to connect to")
 	kMyIDTag        = []byte("[myid:")
 	kMyIDEq         = []byte("myid=")
 	kLooking        = []byte("LOOKING")
@@ -135,9 +131,37 @@ var (
 // an anchor, which is what keeps it near grep's speed.
 var anchors = [][]byte{
 	kNotification, kHaveSmaller, kCannotOpen, kFailedResolve, kTooMany, kNoSpace, kSevere,
-	kNewElection, kStarting, kZKVersion, kNotHeard, kIOTimeout,
-	kLooking, kFollowing, kLeading, kObserving, kPeerStateChg,
+	kNewElection, kStarting, kZKVersion, kNotHeard,
+	kLooking, kFollowing, kLeading, kObserving,
 }
+
+// pivotRank orders bytes from rare to common in ZooKeeper logs, in every
+// layout seen (3.4's "[myid:1]" puts m, y, i, d on every line, Kafka's layout
+// puts org.apache.zookeeper on every line, thread names carry Cnxn, Thread,
+// QuorumPeer). The scanner looks for each anchor by its rarest byte with
+// IndexByte, which runs at memory speed while that byte is rare.
+const pivotRank = "GHJKMUVXYBDjqxbkvwWEPRLhgpfucTFS="
+
+// pivot is one anchor found through one of its bytes.
+type pivot struct {
+	word []byte
+	at   int // offset of the pivot byte in word
+}
+
+// pivotGroups gathers the anchors by pivot byte: one IndexByte pass per group.
+var pivotGroups = func() map[byte][]pivot {
+	g := map[byte][]pivot{}
+	for _, a := range anchors {
+		best, at := len(pivotRank), 0
+		for i, c := range a {
+			if r := bytes.IndexByte([]byte(pivotRank), c); r >= 0 && r < best {
+				best, at = r, i
+			}
+		}
+		g[a[at]] = append(g[a[at]], pivot{a, at})
+	}
+	return g
+}()
 
 // ParseLine classifies one log line in any layout: detection rests on the
 // ZooKeeper message text, wherever it sits in the line, and on whatever
@@ -255,37 +279,15 @@ func classify(line []byte, ev *Event) bool {
 		}
 		return false
 	}
-	if bytes.Contains(line, kIOTimeout) {
-		if bytes.Contains(line, kFailedConnect) {
-			ev.Kind = EventClientConnectTimeout
-			return true
-		}
-		return false
-	}
 	return classifyState(line, ev)
 }
 
 // classifyState recognises the lines that say the peer state changed. QuorumPeer
 // logs the bare state word ("LOOKING") as the whole message, Follower/Leader log
 // "FOLLOWING - LEADER ELECTION TOOK - 41 MS", 3.6+ add "Peer state changed:
-// following - broadcast" and WARN "PeerState set to LOOKING".
+// following - broadcast" (not needed: the bare word comes first) and WARN
+// "PeerState set to LOOKING".
 func classifyState(line []byte, ev *Event) bool {
-	if i := bytes.Index(line, kPeerStateChg); i >= 0 {
-		w := firstField(line[i+len(kPeerStateChg):])
-		switch stateWord(w) {
-		case "LOOKING":
-			ev.Kind = EventLooking
-		case "FOLLOWING":
-			ev.Kind = EventFollowing
-		case "LEADING":
-			ev.Kind = EventLeading
-		case "OBSERVING":
-			ev.Kind = EventObserving
-		default:
-			return false
-		}
-		return true
-	}
 	if bytes.Contains(line, kPeerStateSet) {
 		ev.Kind = EventLooking
 		return true

@@ -127,7 +127,7 @@ func TestParseLineEveryLayout(t *testing.T) {
 		{"LEADING", EventLeading, nil},
 		{"FOLLOWING - LEADER ELECTION TOOK - 41 MS", EventFollowing, nil},
 		{"LEADING - LEADER ELECTION TOOK - 223", EventLeading, nil},
-		{"Peer state changed: following - broadcast", EventFollowing, nil},
+
 		{"PeerState set to LOOKING", EventLooking, nil},
 		{"New election. My id = 2, proposed zxid=0x0", EventNewElection, func(t *testing.T, ev Event) {
 			if ev.MyID != 2 {

@@ -83,18 +83,25 @@ func (n *NodeLog) chunk(data []byte, cands []span) []span {
 		n.cause(data[:i])
 	}
 	cands = cands[:0]
-	for _, a := range anchors {
-		off := 0
-		for off < len(data) {
-			i := bytes.Index(data[off:], a)
+	for b, group := range pivotGroups {
+		for off := 0; off < len(data); {
+			i := bytes.IndexByte(data[off:], b)
 			if i < 0 {
 				break
 			}
 			p := off + i
-			lo := bytes.LastIndexByte(data[:p], '\n') + 1
-			hi := p + bytes.IndexByte(data[p:], '\n')
-			cands = append(cands, span{lo, hi})
-			off = hi + 1
+			off = p + 1
+			for _, pv := range group {
+				lo := p - pv.at
+				if lo < 0 || lo+len(pv.word) > len(data) || !bytes.Equal(data[lo:lo+len(pv.word)], pv.word) {
+					continue
+				}
+				ls := bytes.LastIndexByte(data[:lo], '\n') + 1
+				hi := p + bytes.IndexByte(data[p:], '\n')
+				cands = append(cands, span{ls, hi})
+				off = hi + 1
+				break
+			}
 		}
 	}
 	if len(cands) == 0 {
