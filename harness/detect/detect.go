@@ -407,7 +407,11 @@ func DetectF3(o Observations) []Finding {
 			limit = strconv.FormatInt(t.limit, 10)
 		}
 		ev := t.evidence()
-		ev = append(ev, fmt.Sprintf("%d connection(s) refused from %s; max is %s", t.total, strings.Join(ips, ", "), limit))
+		atLeast := ""
+		if t.rateLimited {
+			atLeast = "at least "
+		}
+		ev = append(ev, fmt.Sprintf("%s%d connection(s) refused from %s; max is %s", atLeast, t.total, strings.Join(ips, ", "), limit))
 		if t.otherIPs > 0 {
 			ev = append(ev, fmt.Sprintf("%d more refused from other IPs (not all counted)", t.otherIPs))
 		}
@@ -418,7 +422,11 @@ func DetectF3(o Observations) []Finding {
 				}
 			}
 		}
-		out = append(out, f3Finding(n.Node, t.first, ev, ipNames(ips), limit))
+		f := f3Finding(n.Node, t.first, ev, ipNames(ips), limit)
+		if t.rateLimited {
+			f.Explanation += " This version rate-limits the message (RateLogger, 3.6+): repeats within 100 ms are folded into a later \"[N times]\" line, so the log undercounts; mntr's zk_connection_rejected has the total."
+		}
+		out = append(out, f)
 	}
 	for _, l := range o.Live {
 		rej, ok := l.Mntr.Int("zk_connection_rejected")

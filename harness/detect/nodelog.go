@@ -82,6 +82,11 @@ type tooManyAgg struct {
 	limitStr string
 	ips      map[string]int64
 	otherIPs int64 // rejections from IPs beyond the maxIPs bound
+	// rateLimited: 3.6+ log the refusal through a RateLogger that prints the
+	// first one and folds the next ones into a later "[N times]" line, which
+	// may never come: the log then undercounts (captured 3.8.0/3.9.3: 3
+	// refusals, 1 line).
+	rateLimited bool
 }
 
 type diskAgg struct {
@@ -249,6 +254,9 @@ func (n *NodeLog) Handle(ev Event) {
 		}
 		t.add(&ev)
 		t.total += ev.Count
+		if bytes.Contains([]byte(ev.Line), []byte("Message:")) {
+			t.rateLimited = true
+		}
 		if ev.Limit >= 0 {
 			t.limit = ev.Limit
 		}
