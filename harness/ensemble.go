@@ -40,6 +40,8 @@ type Ensemble struct {
 	Subnet  netip.Prefix
 
 	nodes     []*Node
+	mu        sync.Mutex
+	clients   []*Client
 	networkID string
 	settings  settings
 	created   time.Time
@@ -342,6 +344,12 @@ func (e *Ensemble) Terminate(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
 	err := e.parallel(ctx, (*Node).remove)
+	e.mu.Lock()
+	clients := e.clients
+	e.mu.Unlock()
+	for _, c := range clients {
+		err = errors.Join(err, c.Stop(ctx))
+	}
 	if e.networkID != "" {
 		cli, cerr := Docker(ctx)
 		if cerr == nil {

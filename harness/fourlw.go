@@ -1,14 +1,13 @@
 package harness
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
 	"time"
+
+	"github.com/zkchaos/zkchaos/harness/detect"
 )
 
 // Mode is what a node is doing, as seen from outside.
@@ -34,13 +33,11 @@ func (m Mode) Serving() bool {
 // State is a node's answer to `srvr`, parsed.
 type State struct {
 	Mode Mode
-	// Zxid as printed by srvr, e.g. "0x100000002" ("" when not serving).
-	Zxid string
+	// Zxid as reported by srvr (-1 when not serving).
+	Zxid int64
 	// Raw is srvr's whole answer (or the error that replaced it).
 	Raw string
 }
-
-const notServing = "This ZooKeeper instance is not currently serving requests"
 
 // FourLetter sends a four-letter word to addr (ip:port) and returns the whole answer.
 func FourLetter(ctx context.Context, addr, word string) (string, error) {
@@ -66,29 +63,19 @@ func FourLetter(ctx context.Context, addr, word string) (string, error) {
 	return string(b), nil
 }
 
-// parseSrvr turns srvr's answer into a State.
+// parseSrvr turns srvr's answer into a State (detect.ParseSrvr is the one parser).
 func parseSrvr(answer string) State {
-	st := State{Mode: ModeNotServing, Raw: answer}
-	if strings.Contains(answer, notServing) {
+	st := State{Mode: ModeNotServing, Zxid: -1, Raw: answer}
+	srvr, err := detect.ParseSrvr(strings.NewReader(answer))
+	if err != nil {
+		// "This ZooKeeper instance is not currently serving requests"
 		return st
 	}
-	sc := bufio.NewScanner(strings.NewReader(answer))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		switch k {
-		case "Mode":
-			switch Mode(v) {
-			case ModeLeader, ModeFollower, ModeObserver, ModeStandalone:
-				st.Mode = Mode(v)
-			}
-		case "Zxid":
-			st.Zxid = v
-		}
+	switch m := Mode(srvr.Mode); m {
+	case ModeLeader, ModeFollower, ModeObserver, ModeStandalone:
+		st.Mode = m
 	}
+	st.Zxid = srvr.Zxid
 	return st
 }
 
@@ -96,16 +83,12 @@ func parseSrvr(answer string) State {
 func probeState(ctx context.Context, addr string) State {
 	answer, err := FourLetter(ctx, addr, "srvr")
 	if err != nil {
-		var opErr *net.OpError
-		if errors.As(err, &opErr) || errors.Is(err, context.DeadlineExceeded) {
-			return State{Mode: ModeDown, Raw: err.Error()}
-		}
-		return State{Mode: ModeDown, Raw: fmt.Sprintf("srvr: %v", err)}
+		return State{Mode: ModeDown, Zxid: -1, Raw: err.Error()}
 	}
 	if answer == "" {
 		// Accepted and closed without a word: the server is starting or in election
 		// on versions that drop 4lw connections while not serving.
-		return State{Mode: ModeNotServing, Raw: "(empty srvr answer)"}
+		return State{Mode: ModeNotServing, Zxid: -1, Raw: "(empty srvr answer)"}
 	}
 	return parseSrvr(answer)
 }

@@ -20,7 +20,7 @@ import (
 // that fixtures/ never holds a line a version does not write.
 func init() {
 	var versions []string
-	var dir string
+	var only string
 	cmd := &cobra.Command{
 		Use:    "capture-fixtures",
 		Short:  "Record real server logs of every version into fixtures/captured/",
@@ -35,7 +35,10 @@ func init() {
 			defer stop()
 			for _, v := range vs {
 				for _, c := range captureCases {
-					out := filepath.Join(dir, v.Version)
+					if only != "" && c.name != only {
+						continue
+					}
+					out := filepath.Join(captureDir, v.Version)
 					fmt.Fprintf(cmd.OutOrStdout(), "capture %s %s → %s\n", v.Version, c.name, out)
 					if err := captureCase(ctx, v, c, out, cmd.OutOrStdout()); err != nil {
 						return err
@@ -46,17 +49,61 @@ func init() {
 		},
 	}
 	cmd.Flags().StringSliceVar(&versions, "versions", nil, "versions (default: all)")
-	cmd.Flags().StringVar(&dir, "dir", "fixtures/captured", "output folder")
+	cmd.Flags().StringVar(&only, "case", "", "only this case (default: all)")
+	cmd.Flags().StringVar(&captureDir, "dir", "fixtures/captured", "output folder")
 	rootCmd.AddCommand(cmd)
 }
+
+var captureDir string
 
 type captureCaseDef struct {
 	name string
 	opts []harness.Option
 	run  func(ctx context.Context, ens *harness.Ensemble, log io.Writer) error
+	// nodeLogs: keep every node's log as <case>-zkN.log (false: the case writes its own files).
+	noLogs bool
 }
 
 var captureCases = []captureCaseDef{
+	{
+		// srvr answers of a leader, a follower and a node without quorum, for the
+		// readiness probe's parser: fixtures/captured/srvr/<version>-<mode>-<node>.txt.
+		name:   "srvr",
+		noLogs: true,
+		run: func(ctx context.Context, ens *harness.Ensemble, log io.Writer) error {
+			dir := filepath.Join(captureDir, "srvr")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			write := func(n *harness.Node, mode string) error {
+				out, err := n.FourLetter(ctx, "srvr")
+				if err != nil {
+					return err
+				}
+				name := fmt.Sprintf("%s-%s-%s.txt", ens.Version.Version, mode, n.Name)
+				return os.WriteFile(filepath.Join(dir, name), []byte(out), 0o644)
+			}
+			for _, n := range ens.Nodes() {
+				if err := write(n, string(n.State(ctx).Mode)); err != nil {
+					return err
+				}
+			}
+			// Two nodes stopped: the last one has no quorum and does not serve.
+			if err := ens.Node(2).Stop(ctx); err != nil {
+				return err
+			}
+			if err := ens.Node(3).Stop(ctx); err != nil {
+				return err
+			}
+			for ens.Node(1).State(ctx).Mode != harness.ModeNotServing {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			return write(ens.Node(1), "notserving")
+		},
+	},
 	{
 		// A normal life: start, writes, a session that expires, the leader killed and
 		// restarted. Healthy: detectors must find nothing here.
@@ -146,6 +193,9 @@ func captureCase(ctx context.Context, v harness.Version, c captureCaseDef, dir s
 	defer cancel()
 	if err := c.run(cctx, ens, log); err != nil {
 		return fmt.Errorf("%s %s: %w", v.Version, c.name, err)
+	}
+	if c.noLogs {
+		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -110,3 +110,29 @@ func (s *Session) Close() error {
 	}
 	return errors.Join(werr, s.conn.Close())
 }
+
+// KeepAlive pings the server every third of the session timeout until ctx ends or
+// the connection fails, as every client library does; without it an idle session
+// expires. It drains the server's replies.
+func (s *Session) KeepAlive(ctx context.Context) {
+	go func() { _, _ = io.Copy(io.Discard, s.conn) }()
+	ping := make([]byte, 4, 12)
+	ping = binary.BigEndian.AppendUint32(ping, uint32(0xfffffffe)) // xid -2: ping
+	ping = binary.BigEndian.AppendUint32(ping, 11)                 // OpCode ping
+	binary.BigEndian.PutUint32(ping, 8)
+	t := time.NewTicker(max(s.Timeout/3, 100*time.Millisecond))
+	go func() {
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = s.conn.SetWriteDeadline(time.Now().Add(time.Second))
+				if _, err := s.conn.Write(ping); err != nil {
+					return
+				}
+			}
+		}
+	}()
+}
