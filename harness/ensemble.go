@@ -121,11 +121,13 @@ func (e *Ensemble) progressf(format string, a ...any) {
 // baseConfig is the zoo.cfg every node gets before WithConfig/WithNodeConfig.
 func (e *Ensemble) baseConfig() config {
 	var c config
-	// A short tick makes elections and syncs fast; limits in ticks are raised so that
-	// a loaded 2-core machine does not drop followers, and sessions may last 20 s.
+	// A short tick makes elections and syncs fast; the limits in ticks give the same
+	// 20 s / 10 s as ZooKeeper's sample config (tickTime=2000, initLimit=10,
+	// syncLimit=5), so a loaded 2-core machine does not drop followers (3 s was seen
+	// to), and sessions may last 20 s.
 	c.set("tickTime", "200")
-	c.set("initLimit", "50")
-	c.set("syncLimit", "15")
+	c.set("initLimit", "100")
+	c.set("syncLimit", "50")
 	c.set("maxSessionTimeout", "20000")
 	c.set("dataDir", "/data")
 	c.set("clientPort", strconv.Itoa(ClientPort))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -70,6 +71,12 @@ func (n *Node) create(ctx context.Context) error {
 				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 				hc.Tmpfs = s.tmpfs
 				hc.Sysctls = s.sysctls
+				if _, ok := s.tmpfs["/data"]; !ok {
+					// The dataDir on an anonymous volume (removed with the container), not
+					// on the container's fuse-overlayfs layer, whose fsyncs stall the
+					// quorum under a write load.
+					hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Target: "/data"})
+				}
 			},
 			EndpointSettingsModifier: func(eps map[string]*mobynet.EndpointSettings) {
 				if ep := eps[n.ens.Network]; ep != nil {

@@ -37,24 +37,30 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	}
 }, func() {})
 
-// startEnsemble runs an ensemble for the current spec or container, removes it when
-// that ends (also on failure or interrupt), and keeps every node's log as an
-// artifact when a spec failed.
+// startEnsemble runs an ensemble for the current spec or container and registers
+// its clean-up.
 func startEnsemble(ctx context.Context, opts ...harness.Option) *harness.Ensemble {
 	GinkgoHelper()
 	opts = append([]harness.Option{harness.WithProgress(GinkgoWriter)}, opts...)
 	ens, err := harness.Run(ctx, opts...)
+	registerEnsemble(ens)
+	Expect(err).NotTo(HaveOccurred())
+	return ens
+}
+
+// registerEnsemble removes the ensemble when the current spec or container ends
+// (also on failure or interrupt), keeping every node's log as an artifact when a
+// spec failed. It accepts the half-built ensemble Run returns with an error.
+func registerEnsemble(ens *harness.Ensemble) {
+	if ens == nil {
+		return
+	}
 	DeferCleanup(func(ctx SpecContext) {
-		if ens == nil {
-			return
-		}
 		if CurrentSpecReport().Failed() {
 			keepArtifacts(ctx, ens)
 		}
 		Expect(ens.Terminate(ctx)).To(Succeed())
 	}, NodeTimeout(2*time.Minute))
-	Expect(err).NotTo(HaveOccurred())
-	return ens
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -1,0 +1,262 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/detect"
+	"github.com/zkchaos/zkchaos/harness/load"
+	"github.com/zkchaos/zkchaos/reports"
+)
+
+// F2 — transaction logs and snapshots fill dataDir/version-2 because automatic
+// purging is off by default (seed F2). Fix: autopurge.purgeInterval=1,
+// autopurge.snapRetainCount=3.
+type F2 struct {
+	Version harness.Version
+	// SnapCount is small so that a bounded load writes many snapshots.
+	SnapCount int
+	// Writes znodes of Size bytes are the trigger.
+	Writes, Size int
+	Record       *reports.Record
+	Ens          *harness.Ensemble
+
+	progress io.Writer
+}
+
+// Parent is where the writer creates its znodes.
+const f2Parent = "/f2"
+
+// NewF2 prepares the scenario on a version.
+func NewF2(v harness.Version, progress io.Writer) *F2 {
+	return &F2{
+		Version: v, SnapCount: 100, Writes: 3000, Size: 1024, progress: progress,
+		Record: reports.New("F2", "Transaction logs and snapshots fill dataDir/version-2", v.Version),
+	}
+}
+
+// Start runs a 3-node ensemble with a small snapCount and autopurge off (the default).
+func (s *F2) Start(ctx context.Context, opts ...harness.Option) (*harness.Ensemble, error) {
+	s.Record.Add(reports.KindStep, "", "ensemble with snapCount=%d, autopurge off (the default)", s.SnapCount)
+	opts = append([]harness.Option{harness.WithVersion(s.Version.Version),
+		harness.WithConfig("snapCount", strconv.Itoa(s.SnapCount)), harness.WithProgress(s.progress)}, opts...)
+	ens, err := harness.Run(ctx, opts...)
+	s.Ens = ens
+	return ens, err
+}
+
+// Usage is one node's version-2 directory.
+type Usage struct {
+	Node                string
+	Snapshots, Logs     int
+	Apparent, Allocated int64 // bytes: file sizes (preallocated logs count whole) and disk blocks
+	Listing             detect.DataDir
+}
+
+func (u Usage) String() string {
+	return fmt.Sprintf("%s: %d snapshots, %d logs, %s apparent, %s allocated",
+		u.Node, u.Snapshots, u.Logs, mib(u.Apparent), mib(u.Allocated))
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// DataDirUsage lists a node's /data/version-2 from inside the node.
+func DataDirUsage(ctx context.Context, n *harness.Node) (Usage, error) {
+	u := Usage{Node: n.Name}
+	res, err := n.Exec(ctx, "find", "/data/version-2", "-type", "f", "-printf", "%s %b %p\n")
+	if err != nil {
+		return u, err
+	}
+	var listing strings.Builder
+	for line := range strings.SplitSeq(strings.TrimSpace(res.Stdout), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		size, _ := strconv.ParseInt(f[0], 10, 64)
+		blocks, _ := strconv.ParseInt(f[1], 10, 64)
+		u.Apparent += size
+		u.Allocated += blocks * 512 // find's %b counts 512-byte blocks
+		fmt.Fprintf(&listing, "%s %s\n", f[0], f[2])
+	}
+	u.Listing, err = detect.ParseDataDirListing(n.Name, strings.NewReader(listing.String()))
+	if err != nil {
+		return u, err
+	}
+	u.Listing.Path = "/data/version-2"
+	for _, f := range u.Listing.Files {
+		switch f.Kind() {
+		case "snapshot":
+			u.Snapshots++
+		case "log":
+			u.Logs++
+		}
+	}
+	return u, nil
+}
+
+// Usages lists every running node's version-2.
+func (s *F2) Usages(ctx context.Context) (map[int]Usage, error) {
+	out := map[int]Usage{}
+	for _, n := range s.Ens.Nodes() {
+		u, err := DataDirUsage(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out[n.MyID] = u
+	}
+	return out, nil
+}
+
+// Write is the trigger: Writes znodes of Size bytes, 8 requests in flight.
+func (s *F2) Write(ctx context.Context) (load.WriteResult, error) {
+	conn, err := s.Ens.Connect(ctx)
+	if err != nil {
+		return load.WriteResult{}, err
+	}
+	defer conn.Close()
+	s.Record.Add(reports.KindStep, "", "writing %d znodes of %d bytes", s.Writes, s.Size)
+	r := load.WriteZnodes(ctx, conn, f2Parent, s.Writes, s.Size, 8, 50)
+	s.Record.Add(reports.KindClient, "", "wrote %d znodes in %.1f s (%.0f/s), %d failed %v",
+		r.Written, r.Duration.Seconds(), r.OpsPerSec(), r.Failed, r.Errors)
+	return r, nil
+}
+
+// Detect runs the detectors on every node's listing with its zoo.cfg.
+func (s *F2) Detect(ctx context.Context) ([]detect.Finding, error) {
+	var findings []detect.Finding
+	for _, n := range s.Ens.Nodes() {
+		u, err := DataDirUsage(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := detect.ParseConfig(strings.NewReader(n.Config()))
+		if err != nil {
+			return nil, err
+		}
+		fs := detect.Detect(detect.Observations{DataDirs: []detect.DataDir{u.Listing}, Config: cfg})
+		for _, f := range fs {
+			s.Record.Add(reports.KindFinding, f.Node, "%s: %s", f.Failure, strings.Join(f.Evidence, " | "))
+		}
+		findings = append(findings, fs...)
+	}
+	return findings, nil
+}
+
+// EnableAutopurge is the documented fix: a rolling restart with
+// autopurge.purgeInterval=1 and autopurge.snapRetainCount=retain. The purge task
+// also runs once at start-up, which is what lets a test see it within minutes
+// (purgeInterval is in hours). Each node must be serving and purged before the next.
+func (s *F2) EnableAutopurge(ctx context.Context, retain int) error {
+	s.Record.Add(reports.KindFix, "", "rolling restart with autopurge.purgeInterval=1, autopurge.snapRetainCount=%d", retain)
+	for _, n := range s.Ens.Nodes() {
+		if err := n.SetConfig(ctx, "autopurge.purgeInterval", "1"); err != nil {
+			return err
+		}
+		if err := n.SetConfig(ctx, "autopurge.snapRetainCount", strconv.Itoa(retain)); err != nil {
+			return err
+		}
+		logs, err := n.Logs(ctx)
+		if err != nil {
+			return err
+		}
+		mark := len(logs)
+		if err := n.Restart(ctx); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		err = s.Ens.WaitServing(wctx)
+		if err == nil {
+			err = waitLogSince(wctx, n, mark, purgeCompleted)
+		}
+		cancel()
+		if err != nil {
+			return err
+		}
+		u, err := DataDirUsage(ctx, n)
+		if err != nil {
+			return err
+		}
+		s.Record.Add(reports.KindState, n.Name, "restarted with autopurge on, start-up purge completed; %s", u)
+	}
+	return nil
+}
+
+// purgeCompleted is what DatadirCleanupManager logs when a purge ends (3.4–3.9).
+const purgeCompleted = "Purge task completed."
+
+// waitLogSince polls the node's log written after byte offset mark until it contains text.
+func waitLogSince(ctx context.Context, n *harness.Node, mark int, text string) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		logs, err := n.Logs(ctx)
+		if err == nil && len(logs) > mark && strings.Contains(logs[mark:], text) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: waiting for %q in the log: %w", n, text, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// SnapshotsSincePurge counts the snapshots the node wrote after its last completed
+// purge (a follower that rejoins writes one when it syncs with the leader), so that
+// the retained count can be checked exactly: retain + these.
+func SnapshotsSincePurge(ctx context.Context, n *harness.Node) (int, error) {
+	logs, err := n.Logs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndex(logs, purgeCompleted)
+	if i < 0 {
+		return 0, fmt.Errorf("%s: no %q in the log", n, purgeCompleted)
+	}
+	return strings.Count(logs[i:], "Snapshotting: "), nil
+}
+
+// ReadAll reads back every znode the trigger wrote, through every node (each after
+// a sync, as a linearizable read must), and returns how many were intact.
+func (s *F2) ReadAll(ctx context.Context, written int) (map[string]int, error) {
+	intact := map[string]int{}
+	for _, n := range s.Ens.Nodes() {
+		conn, err := n.Connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.Sync(f2Parent); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("%s: sync: %w", n, err)
+		}
+		ok, err := readBack(conn, written, s.Size)
+		conn.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		intact[n.Name] = ok
+	}
+	return intact, nil
+}
+
+func readBack(conn *zk.Conn, n, size int) (int, error) {
+	ok := 0
+	for i := range n {
+		data, _, err := conn.Get(load.Path(f2Parent, i))
+		if err != nil {
+			return ok, fmt.Errorf("get %s: %w", load.Path(f2Parent, i), err)
+		}
+		if len(data) == size {
+			ok++
+		}
+	}
+	return ok, nil
+}
