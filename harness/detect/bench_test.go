@@ -22,7 +22,7 @@ func benchLogMB() int64 {
 	return 1024
 }
 
-// Ordinary traffic of a busy 3.4 server (message texts from the 3.4.13 source:
+// Ordinary traffic of a busy 3.4 server, when no captured log is there (message texts from the 3.4.13 source:
 // NIOServerCnxnFactory, ZooKeeperServer, NIOServerCnxn, SessionTrackerImpl,
 // FileTxnSnapLog), and the few lines that make findings.
 var benchOrdinary = []string{
@@ -41,9 +41,36 @@ var benchFindings = []string{
 	"INFO  [QuorumPeer[myid=1]/0.0.0.0:2181:QuorumCnxManager@347] - Have smaller server identifier, so dropping the connection: (2, 1)",
 }
 
+// benchPool returns the ordinary lines of the captured logs (real 3.4.13,
+// 3.8.0, 3.9.3 servers: start-up, sessions, elections, snapshots), without
+// any line the detectors look at; the built-in set when nothing is captured.
+func benchPool() []string {
+	files, _ := filepath.Glob("../../fixtures/captured/*/*.log")
+	var pool []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if len(l) > 0 && !hasAnchor([]byte(l)) {
+				pool = append(pool, l)
+			}
+		}
+	}
+	if len(pool) < 100 {
+		pool = nil
+		for i, o := range benchOrdinary {
+			pool = append(pool, "2026-11-25 20:00:00,000 [myid:1] - "+fmt.Sprintf(o, i, i))
+		}
+	}
+	return pool
+}
+
 // writeBenchLog writes about mb MiB: mostly ordinary lines, one finding line
 // every ~100k lines. Memory stays at the bufio buffer.
 func writeBenchLog(path string, mb int64) (int64, error) {
+	pool := benchPool()
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
@@ -52,12 +79,12 @@ func writeBenchLog(path string, mb int64) (int64, error) {
 	var n int64
 	start := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
 	for i := 0; n < mb<<20; i++ {
-		ts := start.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02 15:04:05,000")
 		var line string
 		if i%100003 == 50000 {
+			ts := start.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02 15:04:05,000")
 			line = ts + " [myid:1] - " + benchFindings[(i/100003)%len(benchFindings)] + "\n"
 		} else {
-			line = ts + " [myid:1] - " + fmt.Sprintf(benchOrdinary[i%len(benchOrdinary)], i%250, i%60000) + "\n"
+			line = pool[(i*7919)%len(pool)] + "\n"
 		}
 		m, err := w.WriteString(line)
 		n += int64(m)

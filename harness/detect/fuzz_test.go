@@ -32,14 +32,22 @@ func fixtureLines(f *testing.F) {
 }
 
 func fixtureFiles(f *testing.F, globs ...string) {
+	for _, b := range fixtureBlobs(globs...) {
+		f.Add(b)
+	}
+}
+
+func fixtureBlobs(globs ...string) [][]byte {
+	var out [][]byte
 	for _, g := range globs {
 		files, _ := filepath.Glob("../../fixtures/" + g)
 		for _, p := range files {
 			if b, err := os.ReadFile(p); err == nil && len(b) < 1<<20 {
-				f.Add(b)
+				out = append(out, b)
 			}
 		}
 	}
+	return out
 }
 
 func FuzzParseLine(f *testing.F) {
@@ -82,9 +90,17 @@ func FuzzParseNotification(f *testing.F) {
 
 // FuzzScanLog checks the fast path against line-at-a-time feeding.
 func FuzzScanLog(f *testing.F) {
-	fixtureFiles(f, "seed/*", "captured/*/*")
-	f.Add([]byte("Cannot open channel to 1 at election address zk1:3888\njava.net.UnknownHostException: zk1\nLOOKING"))
-	f.Fuzz(func(t *testing.T, data []byte) {
+	for i, b := range fixtureBlobs("seed/*", "captured/*/*") {
+		f.Add(b, uint8(0), uint8(0))
+		f.Add(b, uint8(1+i*37%200), uint8(i*13))
+	}
+	f.Add([]byte("Cannot open channel to 1 at election address zk1:3888\njava.net.UnknownHostException: zk1\nLOOKING"), uint8(0), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, chunk, block uint8) {
+		// tiny buffers put chunk and block boundaries everywhere
+		if chunk > 0 {
+			defer func(c, b int) { chunkSize, blockSize = c, b }(chunkSize, blockSize)
+			chunkSize, blockSize = int(chunk), int(block)+1
+		}
 		got, err := ScanLog("n", bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +111,13 @@ func FuzzScanLog(f *testing.F) {
 			parts = parts[:len(parts)-1]
 		}
 		for _, p := range parts {
+			if len(p) >= chunkSize {
+				p = p[:chunkSize] // what ReadFrom keeps of a line that fills its buffer
+			}
 			want.Feed(p)
+		}
+		if got.Bytes != int64(len(data)) {
+			t.Fatalf("bytes %d, want %d", got.Bytes, len(data))
 		}
 		if got.Lines != want.Lines {
 			t.Fatalf("lines %d, want %d", got.Lines, want.Lines)

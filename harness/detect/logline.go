@@ -135,12 +135,27 @@ var anchors = [][]byte{
 	kLooking, kFollowing, kLeading, kObserving,
 }
 
-// pivotRank orders bytes from rare to common in ZooKeeper logs, in every
-// layout seen (3.4's "[myid:1]" puts m, y, i, d on every line, Kafka's layout
-// puts org.apache.zookeeper on every line, thread names carry Cnxn, Thread,
-// QuorumPeer). The scanner looks for each anchor by its rarest byte with
-// IndexByte, which runs at memory speed while that byte is rare.
-const pivotRank = "GHJKMUVXYBDjqxbkvwWEPRLhgpfucTFS="
+// pivotBytes assigns each anchor the byte the scanner looks for it by, with
+// one IndexByte pass per distinct byte. Fewer passes beat rarer bytes: a pass
+// costs ~0.1 ms per MB however rare its byte, a hit ~10 ns. The bytes are
+// uncommon in ZooKeeper logs of every layout (measured on the captured 3.4.13,
+// 3.8.0 and 3.9.3 logs: G 0.08%, w 0.17%, f 0.5%, p 0.9%, v 1.2% of bytes);
+// 3.4's "[myid:1]" (m, y, i, d on every line) and Kafka's
+// "(org.apache.zookeeper...)" (o, r, g, a, z) ruled others out.
+var pivotBytes = map[string]byte{
+	"LOOKING": 'G', "FOLLOWING": 'G', "LEADING": 'G', "OBSERVING": 'G',
+	"Notification":                   'f',
+	"Too many connections from ":     'f',
+	"No space left on device":        'f',
+	"have not heard from server":     'f',
+	"Have smaller server identifier": 'v',
+	"Failed to resolve address: ":    'v',
+	"Severe unrecoverable error":     'v',
+	"zookeeper.version=":             'v',
+	"Cannot open ":                   'p',
+	"Starting quorum peer":           'p',
+	"New election. My id =":          'w',
+}
 
 // pivot is one anchor found through one of its bytes.
 type pivot struct {
@@ -152,13 +167,12 @@ type pivot struct {
 var pivotGroups = func() map[byte][]pivot {
 	g := map[byte][]pivot{}
 	for _, a := range anchors {
-		best, at := len(pivotRank), 0
-		for i, c := range a {
-			if r := bytes.IndexByte([]byte(pivotRank), c); r >= 0 && r < best {
-				best, at = r, i
-			}
+		b, ok := pivotBytes[string(a)]
+		at := bytes.IndexByte(a, b)
+		if !ok || at < 0 {
+			panic("detect: anchor " + string(a) + " has no pivot byte")
 		}
-		g[a[at]] = append(g[a[at]], pivot{a, at})
+		g[b] = append(g[b], pivot{a, at})
 	}
 	return g
 }()

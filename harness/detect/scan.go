@@ -4,130 +4,260 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
+	"sync"
 )
 
-// chunkSize is the read buffer of ReadFrom: the memory a log costs, whatever
-// its size. A line longer than this is cut: its first chunkSize bytes are
-// examined and the rest skipped up to the next newline.
-const chunkSize = 1 << 20
+// chunkSize is the read buffer of ReadFrom. A line longer than this is cut:
+// its first chunkSize bytes are examined and the rest skipped up to the next
+// newline. Memory is a few such buffers, whatever the size of the log.
+// (A variable so that the fuzz test can make it tiny and hit every boundary.)
+var chunkSize = 1 << 20
 
-// ReadFrom streams a whole log into n (plain text; decompress before). Only the
-// lines holding one of the messages the detectors know are parsed; the rest
-// are counted and skipped, which keeps it within a small factor of grep.
-func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, chunkSize)
-	var total int64
-	start, end := 0, 0
-	skipping := false // inside a line longer than the buffer
-	var cands []span
-	for {
-		if start > 0 {
-			end = copy(buf, buf[start:end])
-			start = 0
-		}
-		m, err := r.Read(buf[end:])
-		if m < 0 || m > len(buf)-end {
-			return total, errors.New("detect: reader returned a bad count")
-		}
-		end += m
-		total += int64(m)
-		n.Bytes += int64(m)
-		eof := errors.Is(err, io.EOF)
-		if err != nil && !eof {
-			return total, err
-		}
-		data := buf[start:end]
-		if skipping {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				start, end = 0, 0
-				if eof {
-					return total, nil
-				}
-				continue
-			}
-			start += i + 1
-			skipping = false
-			data = buf[start:end]
-		}
-		last := bytes.LastIndexByte(data, '\n')
-		if last >= 0 {
-			cands = n.chunk(data[:last+1], cands)
-			start += last + 1
-		} else if end-start == len(buf) {
-			// one line fills the buffer: look at what we have, skip the rest
-			n.Lines++
-			n.feed(data)
-			start, end = 0, 0
-			skipping = true
-		}
-		if eof {
-			if rest := buf[start:end]; len(rest) > 0 {
-				n.Lines++
-				n.feed(rest)
-			}
-			return total, nil
-		}
-	}
+// blockSize is how much the pivot passes scan at a time, so the data stays in
+// a core's L2 cache across the passes.
+var blockSize = 128 << 10
+
+type chunkKind uint8
+
+const (
+	chunkLines chunkKind = iota // complete lines, data ends with '\n'
+	chunkLong                   // the first chunkSize bytes of a longer line
+	chunkTail                   // the last line of the input, without '\n'
+)
+
+type chunk struct {
+	seq   int
+	kind  chunkKind
+	buf   []byte // the pooled buffer data lives in
+	data  []byte
+	lines int64
+	cands []span
 }
 
 type span struct{ lo, hi int }
 
-// chunk handles complete lines (data ends with '\n'): one pass per anchor
-// finds the few lines worth parsing.
-func (n *NodeLog) chunk(data []byte, cands []span) []span {
-	n.Lines += int64(bytes.Count(data, nl))
-	if n.wantCause != nil {
-		i := bytes.IndexByte(data, '\n')
-		n.cause(data[:i])
+// chunkBuffers keeps read buffers between calls: the harness scans many small
+// logs, and a fresh 1 MiB per chunk would dominate them.
+var chunkBuffers = sync.Pool{New: func() any { return make([]byte, chunkSize) }}
+
+// bufferPool lends at most limit buffers to one ReadFrom, taken lazily, so a
+// short log costs one buffer and a long one limit buffers.
+type bufferPool struct {
+	free  chan []byte
+	limit int
+	taken int // only the reader goroutine takes
+	mu    sync.Mutex
+	all   [][]byte
+}
+
+func (p *bufferPool) get() []byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
 	}
-	cands = cands[:0]
-	for b, group := range pivotGroups {
-		for off := 0; off < len(data); {
-			i := bytes.IndexByte(data[off:], b)
-			if i < 0 {
-				break
-			}
-			p := off + i
-			off = p + 1
-			for _, pv := range group {
-				lo := p - pv.at
-				if lo < 0 || lo+len(pv.word) > len(data) || !bytes.Equal(data[lo:lo+len(pv.word)], pv.word) {
-					continue
+	if p.taken < p.limit {
+		p.taken++
+		b := chunkBuffers.Get().([]byte)
+		if len(b) != chunkSize {
+			b = make([]byte, chunkSize)
+		}
+		p.mu.Lock()
+		p.all = append(p.all, b)
+		p.mu.Unlock()
+		return b
+	}
+	return <-p.free
+}
+
+func (p *bufferPool) put(b []byte) { p.free <- b }
+
+// release hands the buffers back for the next ReadFrom.
+func (p *bufferPool) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.all {
+		chunkBuffers.Put(b) //nolint:staticcheck // a slice header per buffer is fine
+	}
+	p.all = nil
+}
+
+// ReadFrom streams a whole log into n (plain text; decompress before). One
+// goroutine reads, one per core looks for anchors in the chunks, and this one
+// parses the few candidate lines in order; the rest are counted and skipped,
+// which keeps it within a small factor of grep. A read error ends the input
+// after the lines read so far (a gzip cut short still gives its findings).
+func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	nbuf := workers + 2
+	pool := &bufferPool{free: make(chan []byte, nbuf), limit: nbuf}
+	defer pool.release()
+	todo := make(chan *chunk, nbuf)
+	done := make(chan *chunk, nbuf)
+
+	var total int64
+	var rerr error
+	go func() {
+		defer close(todo)
+		total, rerr = readChunks(r, pool, todo)
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range todo {
+				if c.kind == chunkLines {
+					c.lines, c.cands = scanChunk(c.data, c.cands[:0])
 				}
-				ls := bytes.LastIndexByte(data[:lo], '\n') + 1
-				hi := p + bytes.IndexByte(data[p:], '\n')
-				cands = append(cands, span{ls, hi})
-				off = hi + 1
-				break
+				done <- c
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	pending := map[int]*chunk{}
+	next := 0
+	for c := range done {
+		pending[c.seq] = c
+		for c := pending[next]; c != nil; c = pending[next] {
+			delete(pending, next)
+			next++
+			n.consume(c)
+			pool.put(c.buf)
+		}
+	}
+	n.Bytes += total
+	return total, rerr
+}
+
+// readChunks cuts r into chunks of whole lines; the incomplete last line of a
+// chunk is carried over to the start of the next buffer.
+func readChunks(r io.Reader, pool *bufferPool, out chan<- *chunk) (int64, error) {
+	var total int64
+	seq := 0
+	send := func(kind chunkKind, buf, data []byte) {
+		out <- &chunk{seq: seq, kind: kind, buf: buf, data: data}
+		seq++
+	}
+	buf := pool.get()
+	end := 0
+	skipping := false // inside a line longer than the buffer
+	for {
+		m, err := r.Read(buf[end:])
+		if m < 0 || m > len(buf)-end {
+			pool.put(buf)
+			return total, errors.New("detect: reader returned a bad count")
+		}
+		end += m
+		total += int64(m)
+		if skipping {
+			if i := bytes.IndexByte(buf[:end], '\n'); i >= 0 {
+				end = copy(buf, buf[i+1:end])
+				skipping = false
+			} else {
+				end = 0
 			}
 		}
-	}
-	if len(cands) == 0 {
-		return cands
-	}
-	slices.SortFunc(cands, func(a, b span) int { return a.lo - b.lo })
-	prev := -1
-	for _, c := range cands {
-		if c.lo == prev {
-			continue
+		if !skipping {
+			if last := bytes.LastIndexByte(buf[:end], '\n'); last >= 0 {
+				nb := pool.get()
+				tail := copy(nb, buf[last+1:end])
+				send(chunkLines, buf, buf[:last+1])
+				buf, end = nb, tail
+			} else if end == len(buf) {
+				// one line fills the buffer: look at what we have, skip the rest
+				send(chunkLong, buf, buf)
+				buf, end = pool.get(), 0
+				skipping = true
+			}
 		}
-		prev = c.lo
-		line := data[c.lo:c.hi]
-		ev := ParseLine(line)
+		if err != nil {
+			if end > 0 && !skipping {
+				send(chunkTail, buf, buf[:end])
+			} else {
+				pool.put(buf)
+			}
+			if errors.Is(err, io.EOF) {
+				return total, nil
+			}
+			return total, err
+		}
+	}
+}
+
+// scanChunk counts the lines of data (which ends with '\n') and returns the
+// spans of the lines holding an anchor, in order, a cache-sized block at a time.
+func scanChunk(data []byte, cands []span) (int64, []span) {
+	var lines int64
+	base := 0
+	for base < len(data) {
+		end := len(data)
+		if end-base > blockSize {
+			end = base + bytes.LastIndexByte(data[base:base+blockSize], '\n') + 1
+			if end == base {
+				end = base + blockSize + bytes.IndexByte(data[base+blockSize:], '\n') + 1
+			}
+		}
+		block := data[base:end]
+		lines += int64(bytes.Count(block, nl))
+		first := len(cands)
+		for b, group := range pivotGroups {
+			for off := 0; off < len(block); {
+				i := bytes.IndexByte(block[off:], b)
+				if i < 0 {
+					break
+				}
+				p := off + i
+				off = p + 1
+				for _, pv := range group {
+					lo := p - pv.at
+					if lo < 0 || lo+len(pv.word) > len(block) || !bytes.Equal(block[lo:lo+len(pv.word)], pv.word) {
+						continue
+					}
+					ls := bytes.LastIndexByte(block[:lo], '\n') + 1
+					hi := p + bytes.IndexByte(block[p:], '\n')
+					cands = append(cands, span{base + ls, base + hi})
+					off = hi + 1
+					break
+				}
+			}
+		}
+		// the passes found lines out of order and maybe twice
+		blk := cands[first:]
+		slices.SortFunc(blk, func(a, b span) int { return a.lo - b.lo })
+		cands = cands[:first+len(slices.CompactFunc(blk, func(a, b span) bool { return a.lo == b.lo }))]
+		base = end
+	}
+	return lines, cands
+}
+
+// consume handles one chunk in input order.
+func (n *NodeLog) consume(c *chunk) {
+	switch c.kind {
+	case chunkLong, chunkTail:
+		n.Lines++
+		n.feed(c.data)
+		return
+	}
+	n.Lines += c.lines
+	data := c.data
+	if n.wantCause != nil {
+		n.cause(data[:bytes.IndexByte(data, '\n')])
+	}
+	for _, s := range c.cands {
+		ev := ParseLine(data[s.lo:s.hi])
 		if ev.Kind == EventNone {
 			continue
 		}
 		n.Handle(ev)
-		if n.wantCause != nil && c.hi+1 < len(data) {
-			next := data[c.hi+1:]
-			if j := bytes.IndexByte(next, '\n'); j >= 0 {
-				n.cause(next[:j])
-			}
+		if n.wantCause != nil && s.hi+1 < len(data) {
+			next := data[s.hi+1:]
+			n.cause(next[:bytes.IndexByte(next, '\n')])
 		}
 	}
-	return cands
 }
 
 var nl = []byte{'\n'}
