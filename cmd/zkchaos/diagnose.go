@@ -247,6 +247,7 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 	}
 
 	findings := detect.Detect(obs)
+	notes = append(notes, detect.Notes(obs)...)
 	out := cmd.OutOrStdout()
 	if o.json {
 		for _, n := range notes {

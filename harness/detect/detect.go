@@ -20,6 +20,15 @@ type FourLetterWords struct {
 	Conf *Config
 }
 
+// ClientObservation is what a client-side load (the harness's, or a user's
+// client metrics) saw connecting to one server: F5's client-side evidence.
+type ClientObservation struct {
+	Node            string // the server dialled
+	Attempts        int64
+	ConnectTimeouts int64    // connects or handshakes that timed out
+	Evidence        []string // e.g. a client log line or a latency summary
+}
+
 // Observations is everything the detectors may use. Any part may be empty;
 // each detector uses what is there and says what it could not see.
 type Observations struct {
@@ -27,6 +36,7 @@ type Observations struct {
 	Net      []NetObservation
 	DataDirs []DataDir
 	Live     []FourLetterWords
+	Clients  []ClientObservation
 	Config   *Config // the ensemble's zoo.cfg, nil when not given
 }
 
@@ -151,6 +161,25 @@ func DetectF1(o Observations) []Finding {
 			t = ep.start
 		}
 		out = append(out, Finding{Failure: F1, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedy})
+	}
+	return out
+}
+
+// Notes returns what is worth telling an operator but is none of F1-F5: a
+// node that stayed LOOKING while it could reach no peer ("Cannot open channel"
+// only: a network or DNS problem, not F4).
+func Notes(o Observations) []string {
+	var out []string
+	for _, n := range o.Logs {
+		u := n.unreachable
+		if n.cur != nil && classifyEpisode(n.cur, n) == "" && n.cur.stuck() && n.cur.cannotOpen.n > 0 {
+			u.add(&Event{Time: n.cur.start, Line: n.cur.cannotOpen.lines[0]})
+		}
+		if u.n == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s stayed LOOKING while it could not reach its peers (not F1 or F4: check the network and names): %s",
+			nodeDesc(n), u.lines[0]))
 	}
 	return out
 }
@@ -606,12 +635,21 @@ func DetectF5(o Observations) []Finding {
 	port := o.Config.ClientPort()
 	var clientEv []string
 	var clientN int64
+	// Client connect time outs alone do not make F5 (a partition or a dead
+	// server looks the same from the client); they back the kernel's counters.
 	for _, n := range o.Logs {
 		if n.client.n > 0 {
 			clientN += n.client.n
 			for _, l := range n.client.evidence() {
 				clientEv = append(clientEv, n.Node+": "+l)
 			}
+		}
+	}
+	for _, c := range o.Clients {
+		if c.ConnectTimeouts > 0 {
+			clientN += c.ConnectTimeouts
+			clientEv = append(clientEv, fmt.Sprintf("clients of %s: %d of %d connects timed out", c.Node, c.ConnectTimeouts, c.Attempts))
+			clientEv = append(clientEv, c.Evidence...)
 		}
 	}
 	for _, obs := range o.Net {

@@ -208,9 +208,18 @@ func TestUnreachableIsNeitherF1NorF4(t *testing.T) {
 			l(fmt.Sprintf("20:%02d:01,000", i), fmt.Sprintf("Notification time out: %d", to)))
 		to = min(to*2, 60000)
 	}
-	fs := Detect(Observations{Logs: []*NodeLog{logOf("zk1", lines...)}})
-	if len(fs) != 0 {
+	o := Observations{Logs: []*NodeLog{logOf("zk1", lines...)}}
+	if fs := Detect(o); len(fs) != 0 {
 		t.Fatalf("unreachable peers gave %s", failures(fs))
+	}
+	notes := Notes(o)
+	if len(notes) != 1 || !strings.Contains(notes[0], "could not reach its peers") || !strings.Contains(notes[0], "Cannot open channel to 2") {
+		t.Errorf("notes %q", notes)
+	}
+	// the same node once it joined has nothing to note
+	o.Logs[0].Feed([]byte(l("20:10:00,000", "FOLLOWING")))
+	if notes := Notes(o); len(notes) != 1 {
+		t.Errorf("a 10-minute unreachable stretch is still worth a note: %q", notes)
 	}
 }
 
@@ -392,6 +401,13 @@ func TestF5Deltas(t *testing.T) {
 	mustContain(t, "evidence", ev, fmt.Sprintf("TcpExt:ListenOverflows %d -> %d (+591)", before, before+591), "backlog (Send-Q) of 50")
 	if FormatTime(fs[0].Time) != "2026-11-25T20:00:05.000Z" {
 		t.Errorf("time %s", FormatTime(fs[0].Time))
+	}
+	// the client side backs it, but alone it could be a partition: no finding
+	clients := []ClientObservation{{Node: "zk1", Attempts: 39980, ConnectTimeouts: 30468}}
+	fs = Detect(Observations{Net: []NetObservation{two}, Clients: clients})
+	mustContain(t, "evidence", strings.Join(fs[0].Evidence, "\n"), "clients of zk1: 30468 of 39980 connects timed out")
+	if fs := Detect(Observations{Clients: clients}); len(fs) != 0 {
+		t.Errorf("client time outs alone gave %s", failures(fs))
 	}
 	// no growth, backlog 50: the default, not a failure
 	same, _ := ParseNet("zk1", strings.NewReader(string(proc)+string(proc)+ss))

@@ -17,7 +17,8 @@ const (
 // NodeLog is the bounded summary of one server's log that the log detectors
 // (F1 to F4) work on. Fill it with Feed (line at a time, as the harness streams
 // container logs) or ReadFrom (a whole file, fast path); then pass it to Detect.
-// Its zero value is not usable: make one with NewNodeLog.
+// Its zero value is not usable: make one with NewNodeLog. It is not safe for
+// concurrent use: one goroutine feeds one node's log.
 type NodeLog struct {
 	Node    string
 	MyID    int64  // -1 until a line tells
@@ -39,6 +40,9 @@ type NodeLog struct {
 	resolve   sample
 	client    sample
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
+	// unreachable: LOOKING stretches that were stuck with only "Cannot open
+	// channel" to show for it: no F1/F4, but worth a note.
+	unreachable sample
 }
 
 // NewNodeLog starts the summary of the log of node (a name: file name, host, zk1).
@@ -383,6 +387,9 @@ func (n *NodeLog) closeEpisode(ev *Event, by EventKind) {
 		ep.end = ev.Time
 	}
 	if classifyEpisode(ep, n) == "" {
+		if ep.stuck() && ep.cannotOpen.n > 0 {
+			n.unreachable.add(&Event{Time: ep.start, Line: ep.cannotOpen.lines[0]})
+		}
 		return
 	}
 	if len(n.closed) >= maxEpisodes {
