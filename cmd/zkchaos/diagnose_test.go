@@ -157,6 +157,25 @@ func TestDiagnoseHealthy(t *testing.T) {
 	}
 }
 
+// Real logs of all three versions (fixtures/captured): a healthy life gives
+// exit 0, the maxClientCnxns run exit 1 with F3 on zk1.
+func TestDiagnoseCaptured(t *testing.T) {
+	for _, v := range []string{"3.4.13", "3.8.0", "3.9.3"} {
+		var healthy, f3 []string
+		for _, n := range []string{"zk1", "zk2", "zk3"} {
+			healthy = append(healthy, "--log", n+"=captured/"+v+"/healthy-"+n+".log")
+			f3 = append(f3, "--log", n+"=captured/"+v+"/f3-too-many-connections-"+n+".log")
+		}
+		if r := run(t, nil, append(healthy, "--json")...); r.code != exitOK || len(decode(t, r.stdout)) != 0 {
+			t.Errorf("%s healthy: exit %d %s %s", v, r.code, r.stdout, r.stderr)
+		}
+		r := run(t, nil, append(f3, "--json")...)
+		if r.code != exitFindings || kinds(decode(t, r.stdout)) != "F3@zk1" {
+			t.Errorf("%s f3: exit %d %s %s", v, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
 func TestDiagnoseUsageErrors(t *testing.T) {
 	for name, args := range map[string][]string{
 		"nothing":        {},
