@@ -298,3 +298,17 @@ func (n *Node) remove(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Exited reports whether the node's container stopped by itself or was stopped, and
+// with which exit code (ZooKeeper exits with 10 on a "Severe unrecoverable error").
+func (n *Node) Exited(ctx context.Context) (exited bool, code int, err error) {
+	c, err := n.container()
+	if err != nil {
+		return false, 0, err
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return false, 0, n.errorf("inspect", err)
+	}
+	return !st.Running, st.ExitCode, nil
+}

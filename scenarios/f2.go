@@ -44,7 +44,7 @@ func NewF2(v harness.Version, progress io.Writer) *F2 {
 
 // Start runs a 3-node ensemble with a small snapCount and autopurge off (the default).
 func (s *F2) Start(ctx context.Context, opts ...harness.Option) (*harness.Ensemble, error) {
-	s.Record.Add(reports.KindStep, "", "ensemble with snapCount=%d, autopurge off (the default)", s.SnapCount)
+	s.Record.Add(reports.KindStep, "", "ensemble with snapCount=%d (autopurge off unless configured)", s.SnapCount)
 	opts = append([]harness.Option{harness.WithVersion(s.Version.Version),
 		harness.WithConfig("snapCount", strconv.Itoa(s.SnapCount)), harness.WithProgress(s.progress)}, opts...)
 	ens, err := harness.Run(ctx, opts...)
@@ -123,7 +123,8 @@ func (s *F2) Write(ctx context.Context) (load.WriteResult, error) {
 	}
 	defer conn.Close()
 	s.Record.Add(reports.KindStep, "", "writing %d znodes of %d bytes", s.Writes, s.Size)
-	r := load.WriteZnodes(ctx, conn, f2Parent, s.Writes, s.Size, 8, 50)
+	w := &load.Writer{Parent: f2Parent, N: s.Writes, Size: s.Size, Workers: 8, MaxFailures: 50}
+	r := w.Run(ctx, conn)
 	s.Record.Add(reports.KindClient, "", "wrote %d znodes in %.1f s (%.0f/s), %d failed %v",
 		r.Written, r.Duration.Seconds(), r.OpsPerSec(), r.Failed, r.Errors)
 	return r, nil
@@ -259,4 +260,74 @@ func readBack(conn *zk.Conn, n, size int) (int, error) {
 		}
 	}
 	return ok, nil
+}
+
+// Death is a node that exited during a fill.
+type Death struct {
+	Node        *harness.Node
+	After       time.Duration // since the load started
+	AfterWrites int64         // znodes written when it was seen dead
+	ExitCode    int
+}
+
+// FillResult is what a load that fills the disk did.
+type FillResult struct {
+	Deaths []Death // in the order they were seen
+	load.WriteResult
+}
+
+// Fill writes up to maxWrites znodes of size bytes (8 in flight) while watching every
+// node; it ends when the writes are done or keep failing (the quorum is gone), at
+// most after 3 minutes.
+func (s *F2) Fill(ctx context.Context, maxWrites, size int) (FillResult, error) {
+	conn, err := s.Ens.Connect(ctx)
+	if err != nil {
+		return FillResult{}, err
+	}
+	defer conn.Close()
+	w := &load.Writer{Parent: "/fill", N: maxWrites, Size: size, Workers: 8, MaxFailures: 100}
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	var res FillResult
+	seen := map[int]bool{}
+	check := func() {
+		for _, n := range s.Ens.Nodes() {
+			if seen[n.MyID] {
+				continue
+			}
+			exited, code, err := n.Exited(ctx)
+			if err != nil || !exited {
+				continue
+			}
+			seen[n.MyID] = true
+			d := Death{Node: n, After: time.Since(start), AfterWrites: w.Written.Load(), ExitCode: code}
+			res.Deaths = append(res.Deaths, d)
+			s.Record.Add(reports.KindState, n.Name, "exited with code %d after %d writes (%.1f s into the load)", code, d.AfterWrites, d.After.Seconds())
+		}
+		if len(res.Deaths) > len(s.Ens.Nodes())/2 {
+			cancel() // the quorum is gone: writing on only times out
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-t.C:
+				check()
+			}
+		}
+	}()
+	s.Record.Add(reports.KindStep, "", "writing up to %d znodes of %d bytes onto the small disk", maxWrites, size)
+	res.WriteResult = w.Run(wctx, conn)
+	cancel()
+	<-done
+	check()
+	s.Record.Add(reports.KindClient, "", "wrote %d znodes in %.1f s, %d failed %v", res.Written, res.Duration.Seconds(), res.Failed, res.Errors)
+	return res, nil
 }

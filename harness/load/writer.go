@@ -30,42 +30,51 @@ func (r WriteResult) OpsPerSec() float64 {
 // Path is the znode the writer creates as number i (0-based) under parent.
 func Path(parent string, i int) string { return fmt.Sprintf("%s/n-%07d", parent, i) }
 
-// WriteZnodes creates n znodes of size bytes under parent (created if missing) with
-// `workers` concurrent requests on one session, and stops after n, at ctx's end, or
-// after maxFailures failed creates (a dead quorum must not be hammered forever).
-func WriteZnodes(ctx context.Context, conn *zk.Conn, parent string, n, size, workers, maxFailures int) WriteResult {
+// Writer creates N znodes of Size bytes under Parent with Workers concurrent
+// requests on one session. It stops after N, at ctx's end, or after MaxFailures
+// failed creates (a dead quorum must not be hammered forever).
+type Writer struct {
+	Parent                        string
+	N, Size, Workers, MaxFailures int
+
+	// Written counts successful creates while Run goes on (read it from a monitor).
+	Written atomic.Int64
+}
+
+// Run writes and returns what happened.
+func (w *Writer) Run(ctx context.Context, conn *zk.Conn) WriteResult {
 	start := time.Now()
-	if _, err := conn.Create(parent, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && !errors.Is(err, zk.ErrNodeExists) {
-		return WriteResult{Failed: 1, Errors: []string{fmt.Sprintf("create %s: %v", parent, err)}, Duration: time.Since(start)}
+	if _, err := conn.Create(w.Parent, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return WriteResult{Failed: 1, Errors: []string{fmt.Sprintf("create %s: %v", w.Parent, err)}, Duration: time.Since(start)}
 	}
-	data := make([]byte, size)
+	data := make([]byte, w.Size)
 	for i := range data {
 		data[i] = byte('a' + i%26)
 	}
-	var next, written, failed atomic.Int64
+	var next, failed atomic.Int64
 	var mu sync.Mutex
 	var errs []string
 	var wg sync.WaitGroup
-	for range max(workers, 1) {
+	for range max(w.Workers, 1) {
 		wg.Go(func() {
-			for ctx.Err() == nil && failed.Load() < int64(maxFailures) {
+			for ctx.Err() == nil && failed.Load() < int64(max(w.MaxFailures, 1)) {
 				i := int(next.Add(1) - 1)
-				if i >= n {
+				if i >= w.N {
 					return
 				}
-				if _, err := conn.Create(Path(parent, i), data, 0, zk.WorldACL(zk.PermAll)); err != nil {
+				if _, err := conn.Create(Path(w.Parent, i), data, 0, zk.WorldACL(zk.PermAll)); err != nil {
 					failed.Add(1)
 					mu.Lock()
 					if len(errs) < 5 {
-						errs = append(errs, fmt.Sprintf("create %s: %v", Path(parent, i), err))
+						errs = append(errs, fmt.Sprintf("create %s: %v", Path(w.Parent, i), err))
 					}
 					mu.Unlock()
 					continue
 				}
-				written.Add(1)
+				w.Written.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	return WriteResult{Written: int(written.Load()), Failed: int(failed.Load()), Errors: errs, Duration: time.Since(start)}
+	return WriteResult{Written: int(w.Written.Load()), Failed: int(failed.Load()), Errors: errs, Duration: time.Since(start)}
 }
