@@ -209,6 +209,17 @@ func (e *Ensemble) Node(myid int) *Node {
 	return e.nodes[myid-1]
 }
 
+// Others returns every node but n.
+func (e *Ensemble) Others(n *Node) []*Node {
+	var out []*Node
+	for _, o := range e.nodes {
+		if o != n {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // States probes every node at once.
 func (e *Ensemble) States(ctx context.Context) map[int]State {
 	out := make(map[int]State, len(e.nodes))

@@ -312,3 +312,39 @@ func (n *Node) Exited(ctx context.Context) (exited bool, code int, err error) {
 	}
 	return !st.Running, st.ExitCode, nil
 }
+
+// LogMark is the current end of the node's log; LogSince and WaitLog take it to look
+// only at what the node wrote afterwards (the log spans every start of the container).
+func (n *Node) LogMark(ctx context.Context) (int, error) {
+	logs, err := n.Logs(ctx)
+	return len(logs), err
+}
+
+// LogSince returns what the node logged after mark.
+func (n *Node) LogSince(ctx context.Context, mark int) (string, error) {
+	logs, err := n.Logs(ctx)
+	if err != nil {
+		return "", err
+	}
+	if mark > len(logs) {
+		return logs, nil
+	}
+	return logs[mark:], nil
+}
+
+// WaitLog polls the node's log after mark until it contains text.
+func (n *Node) WaitLog(ctx context.Context, mark int, text string) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		logs, err := n.LogSince(ctx, mark)
+		if err == nil && strings.Contains(logs, text) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return n.errorf(fmt.Sprintf("wait for %q in the log", text), ctx.Err())
+		case <-t.C:
+		}
+	}
+}

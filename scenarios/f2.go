@@ -164,18 +164,17 @@ func (s *F2) EnableAutopurge(ctx context.Context, retain int) error {
 		if err := n.SetConfig(ctx, "autopurge.snapRetainCount", strconv.Itoa(retain)); err != nil {
 			return err
 		}
-		logs, err := n.Logs(ctx)
+		mark, err := n.LogMark(ctx)
 		if err != nil {
 			return err
 		}
-		mark := len(logs)
 		if err := n.Restart(ctx); err != nil {
 			return err
 		}
 		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 		err = s.Ens.WaitServing(wctx)
 		if err == nil {
-			err = waitLogSince(wctx, n, mark, purgeCompleted)
+			err = n.WaitLog(wctx, mark, purgeCompleted)
 		}
 		cancel()
 		if err != nil {
@@ -192,23 +191,6 @@ func (s *F2) EnableAutopurge(ctx context.Context, retain int) error {
 
 // purgeCompleted is what DatadirCleanupManager logs when a purge ends (3.4–3.9).
 const purgeCompleted = "Purge task completed."
-
-// waitLogSince polls the node's log written after byte offset mark until it contains text.
-func waitLogSince(ctx context.Context, n *harness.Node, mark int, text string) error {
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	for {
-		logs, err := n.Logs(ctx)
-		if err == nil && len(logs) > mark && strings.Contains(logs[mark:], text) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: waiting for %q in the log: %w", n, text, ctx.Err())
-		case <-t.C:
-		}
-	}
-}
 
 // SnapshotsSincePurge counts the snapshots the node wrote after its last completed
 // purge (a follower that rejoins writes one when it syncs with the leader), so that

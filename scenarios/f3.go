@@ -120,22 +120,14 @@ func (s *F3) Rejected(ctx context.Context) (int64, bool, error) {
 
 // MarkLog remembers how far the target's log goes, so that later evidence and
 // detection only look at what was written after this point.
-func (s *F3) MarkLog(ctx context.Context) error {
-	logs, err := s.target.Logs(ctx)
-	s.logMark = len(logs)
+func (s *F3) MarkLog(ctx context.Context) (err error) {
+	s.logMark, err = s.target.LogMark(ctx)
 	return err
 }
 
 // NewLog returns the target's log written since MarkLog.
 func (s *F3) NewLog(ctx context.Context) (string, error) {
-	logs, err := s.target.Logs(ctx)
-	if err != nil {
-		return "", err
-	}
-	if s.logMark > len(logs) {
-		return logs, nil
-	}
-	return logs[s.logMark:], nil
+	return s.target.LogSince(ctx, s.logMark)
 }
 
 // Refusals returns the log lines since MarkLog that refuse connections, as

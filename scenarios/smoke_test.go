@@ -61,13 +61,7 @@ func smokeSpecs(v harness.Version, nodes int) {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(old.Kill(ctx)).To(Succeed())
 			Eventually(ctx, modeOf(old)).Should(Equal(harness.ModeDown))
-			var rest []*harness.Node
-			for _, n := range ens.Nodes() {
-				if n != old {
-					rest = append(rest, n)
-				}
-			}
-			Eventually(ctx, servingOf(ens, rest...)).WithPolling(100 * time.Millisecond).Should(Succeed())
+			Eventually(ctx, servingOf(ens, ens.Others(old)...)).WithPolling(100 * time.Millisecond).Should(Succeed())
 			leader, err := ens.Leader(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(leader).NotTo(Equal(old))

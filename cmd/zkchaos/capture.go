@@ -130,19 +130,13 @@ var captureCases = []captureCaseDef{
 				return err
 			}
 			// Let the abandoned session expire (the leader logs it) before the failover.
-			if err := waitLog(ctx, leader, fmt.Sprintf("Expiring session 0x%x", s.ID)); err != nil {
+			if err := leader.WaitLog(ctx, 0, fmt.Sprintf("Expiring session 0x%x", s.ID)); err != nil {
 				return err
 			}
 			if err := leader.Kill(ctx); err != nil {
 				return err
 			}
-			var rest []*harness.Node
-			for _, n := range ens.Nodes() {
-				if n != leader {
-					rest = append(rest, n)
-				}
-			}
-			if err := ens.WaitServing(ctx, rest...); err != nil {
+			if err := ens.WaitServing(ctx, ens.Others(leader)...); err != nil {
 				return err
 			}
 			if err := leader.Start(ctx); err != nil {
@@ -212,21 +206,4 @@ func captureCase(ctx context.Context, v harness.Version, c captureCaseDef, dir s
 		}
 	}
 	return nil
-}
-
-// waitLog polls a node's log until it contains text.
-func waitLog(ctx context.Context, n *harness.Node, text string) error {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		logs, err := n.Logs(ctx)
-		if err == nil && strings.Contains(logs, text) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: waiting for %q in the log: %w", n, text, ctx.Err())
-		case <-t.C:
-		}
-	}
 }

@@ -95,15 +95,9 @@ func runDemo(ctx context.Context, out io.Writer, version string, nodes int, hold
 	if err := leader.Kill(ctx); err != nil {
 		return err
 	}
-	var rest []*harness.Node
-	for _, n := range ens.Nodes() {
-		if n != leader {
-			rest = append(rest, n)
-		}
-	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := ens.WaitServing(wctx, rest...); err != nil {
+	if err := ens.WaitServing(wctx, ens.Others(leader)...); err != nil {
 		return err
 	}
 	newLeader, err := ens.Leader(ctx)
