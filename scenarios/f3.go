@@ -68,27 +68,34 @@ type HostResult struct {
 	client *harness.Client
 }
 
-// OpenSessions starts a client host whose `count` sessions to the target node are
-// opened one after another and held, and waits until all were tried.
-func (s *F3) OpenSessions(ctx context.Context, name string, count int) (HostResult, error) {
-	c, err := s.Ens.StartClient(ctx, name, "load", "sessions",
-		"--target", s.target.ClientAddr(), "--count", strconv.Itoa(count), "--hold", "5m")
+// OpenSessions starts a client host running procs client processes, one after
+// another, each opening perProc sessions to the target node and holding them, and
+// waits until all were tried. Sessions are numbered 1.. in that order.
+func (s *F3) OpenSessions(ctx context.Context, name string, procs, perProc int) (HostResult, error) {
+	c, err := s.Ens.StartClient(ctx, name, "load", "sessions", "--target", s.target.ClientAddr(),
+		"--procs", strconv.Itoa(procs), "--count", strconv.Itoa(perProc), "--hold", "5m")
 	if err != nil {
 		return HostResult{}, err
 	}
 	s.clients++
-	out, err := c.WaitOutput(ctx, "opened: ")
+	// The summary is the line that starts with "opened: " (children's own summaries
+	// come prefixed with their process).
+	out, err := c.WaitOutput(ctx, "\nopened: ")
 	if err != nil {
 		return HostResult{}, err
 	}
-	line := out[strings.Index(out, "opened: ")+len("opened: "):]
-	line, _, _ = strings.Cut(line, "\n")
+	var line string
+	for l := range strings.SplitSeq(out, "\n") {
+		if js, ok := strings.CutPrefix(l, "opened: "); ok {
+			line = js
+		}
+	}
 	res := HostResult{Host: c.IP(), client: c}
 	if err := json.Unmarshal([]byte(line), &res.HoldResult); err != nil {
 		return res, fmt.Errorf("%s: summary %q: %w", c, line, err)
 	}
-	s.Record.Add(reports.KindClient, c.IP(), "%s: %d sessions to %s: accepted %v, refused %v, failed %v",
-		name, count, s.target.Name, res.Accepted, res.Refused, res.Failed)
+	s.Record.Add(reports.KindClient, c.IP(), "%s: %d process(es) × %d session(s) to %s: accepted %v, refused %v, failed %v",
+		name, procs, perProc, s.target.Name, res.Accepted, res.Refused, res.Failed)
 	return res, nil
 }
 

@@ -41,7 +41,7 @@ var _ = Describe("F3: some processes on one client host cannot connect", Label("
 				Expect(err).NotTo(HaveOccurred())
 
 				s.Record.Add(reports.KindFault, "", "client host A starts %d processes, one session each, to %s", s.Processes, s.Ens.Node(1).Name)
-				hostA, err = s.OpenSessions(ctx, "host-a", s.Processes)
+				hostA, err = s.OpenSessions(ctx, "host-a", s.Processes, 1)
 				Expect(err).NotTo(HaveOccurred())
 				var over []int
 				for i := s.Limit + 1; i <= s.Processes; i++ {
@@ -57,7 +57,7 @@ var _ = Describe("F3: some processes on one client host cannot connect", Label("
 			}, SpecTimeout(2*time.Minute))
 
 			It("still serves a second client host: the limit is per source IP", func(ctx SpecContext) {
-				hostB, err := s.OpenSessions(ctx, "host-b", 1)
+				hostB, err := s.OpenSessions(ctx, "host-b", 1, 1)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(hostB.Host).NotTo(Equal(hostA.Host))
 				Expect(hostB.Accepted).To(Equal([]int{1}), "host B (%s) connects while host A (%s) is at the limit", hostB.Host, hostA.Host)
@@ -99,11 +99,26 @@ var _ = Describe("F3: some processes on one client host cannot connect", Label("
 				s.Record.Verdict.Detected = true
 			}, SpecTimeout(time.Minute))
 
+			It("is also fixed on the client side: processes that share one session each stay under the limit", func(ctx SpecContext) {
+				const procs, each = 4, 3 // 12 sessions from 4 processes: over the limit of 10
+				perThread, err := s.OpenSessions(ctx, "host-c", procs, each)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(perThread.Refused).To(HaveLen(procs*each-s.Limit), "%d processes with %d sessions each exceed maxClientCnxns=%d", procs, each, s.Limit)
+				Expect(s.Release(ctx, perThread)).To(Succeed())
+				shared, err := s.OpenSessions(ctx, "host-c-shared", procs, 1)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(shared.Refused).To(BeEmpty())
+				Expect(shared.Accepted).To(HaveLen(procs))
+				s.Record.Evidence("host-c", "%d processes × %d sessions: %d refused; the same %d processes sharing one session each: all %d connected, limit unchanged (%d)",
+					procs, each, len(perThread.Refused), procs, len(shared.Accepted), s.Limit)
+				Expect(s.Release(ctx, shared)).To(Succeed())
+			}, SpecTimeout(2*time.Minute))
+
 			It("is fixed by raising maxClientCnxns: every process connects and the detector is clean", func(ctx SpecContext) {
 				Expect(s.Release(ctx, hostA)).To(Succeed())
 				Expect(s.RaiseLimit(ctx, 2*s.Processes)).To(Succeed())
 				Expect(s.MarkLog(ctx)).To(Succeed())
-				again, err := s.OpenSessions(ctx, "host-a-after-fix", s.Processes)
+				again, err := s.OpenSessions(ctx, "host-a-after-fix", s.Processes, 1)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(again.Refused).To(BeEmpty())
 				Expect(again.Accepted).To(HaveLen(s.Processes))
@@ -120,7 +135,7 @@ var _ = Describe("F3: some processes on one client host cannot connect", Label("
 				Expect(s.RaiseLimit(ctx, 0)).To(Succeed())
 				Expect(s.MarkLog(ctx)).To(Succeed())
 				const many = 70 // more than the default limit of 60
-				r, err := s.OpenSessions(ctx, "host-a-unlimited", many)
+				r, err := s.OpenSessions(ctx, "host-a-unlimited", 1, many)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(r.Refused).To(BeEmpty())
 				Expect(r.Accepted).To(HaveLen(many))
