@@ -77,7 +77,7 @@ in start order, and the summary covers them all.`,
 	sessions.Flags().DurationVar(&hold, "hold", 2*time.Minute, "how long to hold them at most")
 	sessions.Flags().DurationVar(&sessionTimeout, "session-timeout", 10*time.Second, "requested session timeout")
 	_ = sessions.MarkFlagRequired("target")
-	loadCmd.AddCommand(sessions)
+	loadCmd.AddCommand(sessions, floodCmd(), reuseCmd())
 	rootCmd.AddCommand(loadCmd)
 }
 
@@ -167,4 +167,68 @@ func holdInProcesses(ctx context.Context, out io.Writer, procs int, args []strin
 	children = nil
 	fmt.Fprintln(out, "closed")
 	return nil
+}
+
+func floodCmd() *cobra.Command {
+	var cfg load.FloodConfig
+	cmd := &cobra.Command{
+		Use:   "flood",
+		Short: "Short-connection flood: connect, handshake, close, at a fixed rate (open loop)",
+		Long: `Open short connections to --target at --rate per second for --duration: TCP
+connect, ZooKeeper ConnectRequest, wait for the answer, closeSession, close — what an
+SDK used from every web request does (seed F5). Open loop: a slow server does not
+slow the attacker. Prints one JSON line starting with "flood:". Bounded: at most
+--duration (≤ 5m) plus --timeout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := net.SplitHostPort(cfg.Target); err != nil {
+				return usageErr("--target must be ip:port: %v", err)
+			}
+			if cfg.Rate < 1 || cfg.Rate > 100000 || cfg.Duration <= 0 || cfg.Duration > 5*time.Minute {
+				return usageErr("--rate must be 1..100000 and --duration within (0, 5m]")
+			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			r := load.Flood(ctx, cfg)
+			b, _ := json.Marshal(r)
+			fmt.Fprintf(cmd.OutOrStdout(), "flood: %s\n", b)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Target, "target", "", "server client address ip:port (required)")
+	cmd.Flags().IntVar(&cfg.Rate, "rate", 8000, "connection attempts per second")
+	cmd.Flags().DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long to flood")
+	cmd.Flags().DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "per attempt (connect + handshake)")
+	cmd.Flags().BoolVar(&cfg.CloseSession, "close-session", true, "send closeSession before closing")
+	_ = cmd.MarkFlagRequired("target")
+	return cmd
+}
+
+func reuseCmd() *cobra.Command {
+	var cfg load.ReuseConfig
+	cmd := &cobra.Command{
+		Use:   "reuse",
+		Short: "The same request rate over a pool of long-lived sessions (the client-side fix)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := net.SplitHostPort(cfg.Target); err != nil {
+				return usageErr("--target must be ip:port: %v", err)
+			}
+			if cfg.Rate < 1 || cfg.Rate > 100000 || cfg.Duration <= 0 || cfg.Duration > 5*time.Minute || cfg.Sessions < 1 || cfg.Sessions > 1000 {
+				return usageErr("--rate 1..100000, --duration (0, 5m], --sessions 1..1000")
+			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			r := load.Reuse(ctx, cfg)
+			b, _ := json.Marshal(r)
+			fmt.Fprintf(cmd.OutOrStdout(), "reuse: %s\n", b)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Target, "target", "", "server client address ip:port (required)")
+	cmd.Flags().IntVar(&cfg.Rate, "rate", 8000, "requests per second")
+	cmd.Flags().DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long")
+	cmd.Flags().IntVar(&cfg.Sessions, "sessions", 32, "long-lived sessions in the pool")
+	_ = cmd.MarkFlagRequired("target")
+	return cmd
 }

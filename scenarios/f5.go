@@ -1,0 +1,197 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/detect"
+	"github.com/zkchaos/zkchaos/harness/load"
+	"github.com/zkchaos/zkchaos/reports"
+)
+
+// F5 — a short-connection flood (seed: 6–8K/s from PHP-FPM web requests) overflows
+// the client port's accept queue: ZooKeeper listens with a backlog of 50.
+type F5 struct {
+	Version harness.Version
+	// Rate and Duration of every flood (the same for the trigger and each fix).
+	Rate     int
+	Duration time.Duration
+	Record   *reports.Record
+
+	progress io.Writer
+}
+
+// NewF5 prepares the scenario on a version.
+func NewF5(v harness.Version, progress io.Writer) *F5 {
+	return &F5{Version: v, Rate: 8000, Duration: 5 * time.Second, progress: progress,
+		Record: reports.New("F5", "A short-connection flood overflows the client port's listen backlog of 50", v.Version)}
+}
+
+// F5Variant is one column of the fix table: how the ensemble is configured and how
+// the clients behave.
+type F5Variant struct {
+	Name string
+	Opts []harness.Option
+	// Reuse: the clients keep a pool of sessions instead of connecting per request.
+	Reuse bool
+}
+
+// hugeKernelQueues are the kernel-side fix of the seed (net.core.somaxconn,
+// tcp_max_syn_backlog), per container: each node has its own network namespace.
+var hugeKernelQueues = []harness.Option{
+	harness.WithSysctl("net.core.somaxconn", "65535"),
+	harness.WithSysctl("net.ipv4.tcp_max_syn_backlog", "65535"),
+}
+
+// F5Variants are the trigger and the three fixes of the seed, in that order. Every
+// variant lifts maxClientCnxns: the flood comes from one client host, and the per-IP
+// limit (F3) would refuse most of it before the backlog matters — the seed's clients
+// were a fleet of web servers.
+func F5Variants() []F5Variant {
+	base := []harness.Option{harness.WithConfig("maxClientCnxns", "0")}
+	return []F5Variant{
+		{Name: "defaults (backlog 50)", Opts: base},
+		{Name: "kernel: somaxconn, tcp_max_syn_backlog 65535", Opts: append(append([]harness.Option{}, base...), hugeKernelQueues...)},
+		{Name: "clientPortListenBacklog=1024 + kernel", Opts: append(append([]harness.Option{harness.WithConfig("clientPortListenBacklog", "1024")}, base...), hugeKernelQueues...)},
+		{Name: "client side: 32 long-lived sessions", Opts: base, Reuse: true},
+	}
+}
+
+// F5Run is what one variant measured.
+type F5Run struct {
+	Variant                  string
+	Backlog                  int64 // Send-Q of the listening client port (the effective backlog)
+	Overflows, Drops         int64 // TcpExt ListenOverflows / ListenDrops deltas on the target node
+	Flood                    *load.FloodResult
+	Reuse                    *load.ReuseResult
+	Findings                 []detect.Finding
+	NetBefore, NetAfter, SS  string
+	ClientFailures, Requests int64
+}
+
+// Run starts an ensemble for the variant, measures the target's counters around
+// one flood from a client host, runs the detector, and removes the ensemble.
+func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
+	run.Variant = v.Name
+	s.Record.Add(reports.KindStep, "", "variant %q: starting the ensemble", v.Name)
+	opts := append([]harness.Option{harness.WithVersion(s.Version.Version), harness.WithProgress(s.progress)}, v.Opts...)
+	ens, err := harness.Run(ctx, opts...)
+	defer func() {
+		if terr := ens.Terminate(ctx); terr != nil && err == nil {
+			err = terr
+		}
+	}()
+	if err != nil {
+		return run, err
+	}
+	target := ens.Node(1)
+	if run.SS, err = exec(ctx, target, "ss", "-ltn"); err != nil {
+		return run, err
+	}
+	listeners, err := detect.ParseSS(strings.NewReader(run.SS))
+	if err != nil {
+		return run, err
+	}
+	for _, l := range listeners {
+		if l.Port == harness.ClientPort {
+			run.Backlog = l.SendQ
+		}
+	}
+	if run.NetBefore, err = exec(ctx, target, "cat", "/proc/net/netstat"); err != nil {
+		return run, err
+	}
+	rate, dur := strconv.Itoa(s.Rate), s.Duration.String()
+	args := []string{"load", "flood", "--target", target.ClientAddr(), "--rate", rate, "--duration", dur}
+	marker := "flood: "
+	if v.Reuse {
+		args = []string{"load", "reuse", "--target", target.ClientAddr(), "--rate", rate, "--duration", dur, "--sessions", "32"}
+		marker = "reuse: "
+	}
+	s.Record.Add(reports.KindFault, target.Name, "variant %q: %s at %s/s for %s from a client host", v.Name, args[1], rate, dur)
+	c, err := ens.StartClient(ctx, "flood", args...)
+	if err != nil {
+		return run, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.Duration+2*time.Minute)
+	out, err := c.WaitOutput(wctx, marker)
+	cancel()
+	if err != nil {
+		return run, err
+	}
+	js := out[strings.Index(out, marker)+len(marker):]
+	js, _, _ = strings.Cut(js, "\n")
+	if v.Reuse {
+		run.Reuse = &load.ReuseResult{}
+		err = json.Unmarshal([]byte(js), run.Reuse)
+		run.Requests, run.ClientFailures = run.Reuse.Requests, run.Reuse.Failed+run.Reuse.Dropped
+	} else {
+		run.Flood = &load.FloodResult{}
+		err = json.Unmarshal([]byte(js), run.Flood)
+		run.Requests, run.ClientFailures = run.Flood.Attempts, run.Flood.Failures()
+	}
+	if err != nil {
+		return run, fmt.Errorf("client summary %q: %w", js, err)
+	}
+	s.Record.Add(reports.KindClient, c.IP(), "%s", js)
+	if run.NetAfter, err = exec(ctx, target, "cat", "/proc/net/netstat"); err != nil {
+		return run, err
+	}
+	before, err := detect.ParseNetstat(strings.NewReader(run.NetBefore))
+	if err != nil || len(before) == 0 {
+		return run, fmt.Errorf("parse /proc/net/netstat before: %v", err)
+	}
+	after, err := detect.ParseNetstat(strings.NewReader(run.NetAfter))
+	if err != nil || len(after) == 0 {
+		return run, fmt.Errorf("parse /proc/net/netstat after: %v", err)
+	}
+	for _, d := range detect.Deltas(before[0], after[0]) {
+		switch d.Key {
+		case detect.ListenOverflows:
+			run.Overflows = d.Growth()
+		case detect.ListenDrops:
+			run.Drops = d.Growth()
+		}
+	}
+	obs := detect.Observations{Net: []detect.NetObservation{{Node: target.Name, Snapshots: []detect.NetstatSnapshot{before[0], after[0]}, Listeners: listeners}}}
+	if run.Flood != nil && run.Flood.ConnectTO > 0 {
+		obs.Clients = []detect.ClientObservation{{Node: target.Name, Attempts: run.Flood.Attempts, ConnectTimeouts: run.Flood.ConnectTO}}
+	}
+	run.Findings = detect.Detect(obs)
+	for _, f := range run.Findings {
+		s.Record.Add(reports.KindFinding, f.Node, "%s: %s", f.Failure, strings.Join(f.Evidence, " | "))
+	}
+	s.Record.Add(reports.KindEvidence, target.Name, "variant %q: Send-Q (backlog) %d, ListenOverflows +%d, ListenDrops +%d, client failures %d of %d",
+		v.Name, run.Backlog, run.Overflows, run.Drops, run.ClientFailures, run.Requests)
+	return run, nil
+}
+
+func exec(ctx context.Context, n *harness.Node, cmd ...string) (string, error) {
+	res, err := n.Exec(ctx, cmd...)
+	return res.Stdout, err
+}
+
+// F5Table renders the fix table of a version as Markdown; client failures are split
+// into connect time-outs (SYNs lost to the full queue) and the rest (handshakes the
+// overloaded server did not answer in time, resets).
+func F5Table(version string, runs []F5Run) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| %s | backlog (Send-Q) | ListenOverflows Δ | ListenDrops Δ | failed / attempts | of which connect time-outs | achieved rate | p99 connect or request |\n|---|---|---|---|---|---|---|---|\n", version)
+	for _, r := range runs {
+		var rate, p99 float64
+		var connTO int64
+		if r.Flood != nil {
+			rate, p99, connTO = r.Flood.Achieved, r.Flood.P99Ms, r.Flood.ConnectTO
+		} else if r.Reuse != nil {
+			rate, p99 = r.Reuse.Achieved, r.Reuse.P99Ms
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d / %d | %d | %.0f/s | %.0f ms |\n",
+			r.Variant, r.Backlog, r.Overflows, r.Drops, r.ClientFailures, r.Requests, connTO, rate, p99)
+	}
+	return b.String()
+}
