@@ -86,12 +86,10 @@ func serve(c net.Conn, id int64) {
 
 func TestDialAndRefusal(t *testing.T) {
 	addr := fakeServer(t, 2)
-	ctx := context.Background()
 	r := HoldSessions(withTimeout(t, 2*time.Second), addr, 3, time.Second, io.Discard, nil)
 	if fmt.Sprint(r.Accepted, r.Refused, r.Failed) != "[1 2] [3] []" {
 		t.Fatalf("accepted %v refused %v failed %v (%v)", r.Accepted, r.Refused, r.Failed, r.Errors)
 	}
-	_ = ctx
 }
 
 func withTimeout(t *testing.T, d time.Duration) context.Context {
