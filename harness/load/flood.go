@@ -53,10 +53,10 @@ type FloodResult struct {
 	MaxLagMs  float64 `json:"max_schedule_lag_ms"`
 	Skipped   int64   `json:"skipped_in_flight_limit"`
 	OK        int64   `json:"handshakes_ok"`
-	ConnectTO int64   `json:"connect_timeouts"`  // SYN never answered within Timeout
-	Refused   int64   `json:"connect_refused"`   // RST to the SYN
-	Resets    int64   `json:"resets"`            // reset after connect
-	Closed    int64   `json:"closed_by_server"`  // EOF before the answer (e.g. maxClientCnxns)
+	ConnectTO int64   `json:"connect_timeouts"` // SYN never answered within Timeout
+	Refused   int64   `json:"connect_refused"`  // RST to the SYN
+	Resets    int64   `json:"resets"`           // reset after connect
+	Closed    int64   `json:"closed_by_server"` // EOF before the answer (e.g. maxClientCnxns)
 	ShakeTO   int64   `json:"handshake_timeouts"`
 	Other     int64   `json:"other_errors"`
 	P50Ms     float64 `json:"connect_p50_ms"`
