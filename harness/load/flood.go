@@ -99,6 +99,8 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodResult {
 			switch {
 			case errors.Is(err, syscall.ECONNREFUSED):
 				refused.Add(1)
+			case closedByServer(err):
+				resets.Add(1)
 			case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
 				connTO.Add(1)
 			default:
@@ -117,10 +119,10 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodResult {
 			if cfg.CloseSession {
 				_ = s.Close()
 			}
+		case closedByServer(err):
+			resets.Add(1)
 		case errors.Is(err, ErrRefused):
 			closed.Add(1)
-		case errors.Is(err, syscall.ECONNRESET):
-			resets.Add(1)
 		case isTimeout(err):
 			shakeTO.Add(1)
 		default:

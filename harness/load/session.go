@@ -47,6 +47,11 @@ func Dial(ctx context.Context, addr string, sessionTimeout time.Duration) (*Sess
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
+		if closedByServer(err) {
+			// The server accepted and closed at once, before connect() returned
+			// (seen on 3.8.0 at maxClientCnxns as "connect: broken pipe").
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
 		return nil, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
@@ -63,12 +68,15 @@ func Dial(ctx context.Context, addr string, sessionTimeout time.Duration) (*Sess
 
 func handshake(conn net.Conn, sessionTimeout time.Duration) (*Session, error) {
 	if _, err := conn.Write(connectRequest(sessionTimeout)); err != nil {
+		if closedByServer(err) {
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
 		return nil, err
 	}
 	var hdr [4]byte
 	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err) {
-			return nil, ErrRefused
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || closedByServer(err) {
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 		return nil, err
 	}
@@ -89,7 +97,11 @@ func handshake(conn net.Conn, sessionTimeout time.Duration) (*Session, error) {
 	return &Session{ID: id, Timeout: timeout, conn: conn}, nil
 }
 
-func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
+// closedByServer: the peer reset or closed the connection (not "nothing listens",
+// which is ECONNREFUSED).
+func closedByServer(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
 
 // Abandon closes the TCP connection without closing the session (a crashed client):
 // the server expires the session after its timeout.
