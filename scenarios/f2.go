@@ -255,19 +255,30 @@ type Death struct {
 // FillResult is what a load that fills the disk did.
 type FillResult struct {
 	Deaths []Death // in the order they were seen
+	// QuorumLost: a majority died, or no leader served for quorumLostAfter.
+	QuorumLost      bool
+	QuorumLostAfter time.Duration // since the load started
 	load.WriteResult
 }
 
+// quorumLostAfter is how long the ensemble must go without serving before a fill
+// calls the quorum lost: on 3.4.13 one node's death left the two others, their disks
+// as full, cycling through elections that never finished.
+const quorumLostAfter = 10 * time.Second
+
 // Fill writes up to maxWrites znodes of size bytes (8 in flight) while watching every
-// node; it ends when the writes are done or keep failing (the quorum is gone), at
-// most after 3 minutes.
+// node; it ends when a majority of the nodes died, the writes are done, or they keep
+// failing, at most after 3 minutes.
 func (s *F2) Fill(ctx context.Context, maxWrites, size int) (FillResult, error) {
 	conn, err := s.Ens.Connect(ctx)
 	if err != nil {
 		return FillResult{}, err
 	}
 	defer conn.Close()
-	w := &load.Writer{Parent: "/fill", N: maxWrites, Size: size, Workers: 8, MaxFailures: 100}
+	// The load goes on through one node's death (the client moves to another
+	// server); it ends when the quorum is gone (the monitor cancels), after
+	// maxWrites, or after 1000 failed creates.
+	w := &load.Writer{Parent: "/fill", N: maxWrites, Size: size, Workers: 8, MaxFailures: 1000, Backoff: 100 * time.Millisecond}
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -288,9 +299,11 @@ func (s *F2) Fill(ctx context.Context, maxWrites, size int) (FillResult, error) 
 			s.Record.Add(reports.KindState, n.Name, "exited with code %d after %d writes (%.1f s into the load)", code, d.AfterWrites, d.After.Seconds())
 		}
 		if len(res.Deaths) > len(s.Ens.Nodes())/2 {
+			res.QuorumLost, res.QuorumLostAfter = true, time.Since(start)
 			cancel() // the quorum is gone: writing on only times out
 		}
 	}
+	var notServing time.Time
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -302,6 +315,18 @@ func (s *F2) Fill(ctx context.Context, maxWrites, size int) (FillResult, error) 
 				return
 			case <-t.C:
 				check()
+				if len(res.Deaths) == 0 || res.QuorumLost {
+					continue
+				}
+				if err := s.Ens.Serving(wctx); err == nil {
+					notServing = time.Time{}
+				} else if notServing.IsZero() {
+					notServing = time.Now()
+				} else if time.Since(notServing) >= quorumLostAfter {
+					res.QuorumLost, res.QuorumLostAfter = true, notServing.Sub(start)
+					s.Record.Add(reports.KindState, "", "no leader serves since %.1f s into the load: %v", res.QuorumLostAfter.Seconds(), err)
+					cancel()
+				}
 			}
 		}
 	}()

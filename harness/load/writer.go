@@ -36,6 +36,10 @@ func Path(parent string, i int) string { return fmt.Sprintf("%s/n-%07d", parent,
 type Writer struct {
 	Parent                        string
 	N, Size, Workers, MaxFailures int
+	// Backoff paces a worker after a failed create, so that a client reconnecting to
+	// another server (which fails every request in flight at once) does not burn
+	// through MaxFailures in milliseconds.
+	Backoff time.Duration
 
 	// Written counts successful creates while Run goes on (read it from a monitor).
 	Written atomic.Int64
@@ -69,6 +73,12 @@ func (w *Writer) Run(ctx context.Context, conn *zk.Conn) WriteResult {
 						errs = append(errs, fmt.Sprintf("create %s: %v", Path(w.Parent, i), err))
 					}
 					mu.Unlock()
+					if w.Backoff > 0 {
+						select {
+						case <-ctx.Done():
+						case <-time.After(w.Backoff):
+						}
+					}
 					continue
 				}
 				w.Written.Add(1)
