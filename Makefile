@@ -13,16 +13,17 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 
 all: build
 
+# CGO off: the same binary runs in client containers of every Debian suite.
 build:
-	$(GO) build -o bin/zkchaos ./cmd/zkchaos
+	CGO_ENABLED=0 $(GO) build -o bin/zkchaos ./cmd/zkchaos
 
 ## images: build the ZooKeeper node images from Debian's packages (only what is missing or changed)
 images:
 	$(GO) run ./cmd/zkchaos images
 
-## demo: a real ensemble, its leader killed, the failover shown, everything removed
-demo: images
-	$(GO) run ./cmd/zkchaos demo
+## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed
+demo: images build
+	bin/zkchaos demo
 
 ## test: what CI runs — vet, unit tests (no Docker), then the Ginkgo scenarios (not "slow")
 test: vet unit scenarios

@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"io"
 	"net/netip"
@@ -134,6 +135,10 @@ func ClientBinary(ctx context.Context) (string, error) {
 			clientBin = p
 			return
 		}
+		if self := staticSelf(); self != "" {
+			clientBin = self
+			return
+		}
 		cache, err := os.UserCacheDir()
 		if err != nil {
 			cache = os.TempDir()
@@ -159,4 +164,23 @@ func ClientBinary(ctx context.Context) (string, error) {
 		clientBin = out
 	})
 	return clientBin, clientBinErr
+}
+
+// staticSelf is this process's executable when it is a zkchaos built without cgo
+// (`make build`): it runs in any client container as it is.
+func staticSelf() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	info, err := buildinfo.ReadFile(exe)
+	if err != nil || info.Path != "github.com/zkchaos/zkchaos/cmd/zkchaos" {
+		return ""
+	}
+	for _, kv := range info.Settings {
+		if kv.Key == "CGO_ENABLED" && kv.Value == "0" {
+			return exe
+		}
+	}
+	return ""
 }

@@ -31,7 +31,7 @@ var _ = Describe("An interrupted run", Label("smoke", "cleanup"), Ordered, func(
 	// startHolding runs `zkchaos demo --hold` in a child process with its own run id
 	// and waits until its ensemble serves.
 	startHolding := func(ctx context.Context, runID string) *gexec.Session {
-		cmd := exec.Command(bin, "demo", "--version", harness.DefaultVersion, "--hold", "5m")
+		cmd := exec.Command(bin, "demo", "--scenario", "failover", "--version", harness.DefaultVersion, "--hold", "5m")
 		cmd.Env = append(os.Environ(), "ZKCHAOS_RUN_ID="+runID)
 		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())

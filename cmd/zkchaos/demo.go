@@ -15,25 +15,40 @@ import (
 )
 
 func init() {
-	var version string
+	var version, scenario string
 	var nodes int
 	var hold time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Start an ensemble, kill its leader, show the failover, clean up",
-		Long: `Start a real ZooKeeper ensemble in containers, print every node's state,
-kill the leader with SIGKILL, show which node takes over and that the data
-survived, then remove every container and network it made (also on Ctrl-C).`,
+		Short: "Run a documented failure end to end on a real ensemble (default F3), then clean up",
+		Long: `Run one documented failure end to end on real ZooKeeper servers in containers,
+narrated step by step: the symptom, the trigger, the evidence that the fault
+happened, the detector's finding, the documented fix, and the verdict.
+
+  --scenario F3        (default) some processes on one client host cannot connect:
+                       maxClientCnxns, "Too many connections from /ip - max is N"
+  --scenario failover  kill the leader with SIGKILL and watch another take over
+                       (--nodes, --hold apply here)
+
+Every container and network it made is removed at the end, also on Ctrl-C.
+Exit status 0 when the failure was reproduced, detected and fixed; 1 otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
-			return runDemo(ctx, cmd.OutOrStdout(), version, nodes, hold)
+			switch scenario {
+			case "F3", "f3":
+				return runF3Demo(ctx, cmd.OutOrStdout(), version)
+			case "failover":
+				return runDemo(ctx, cmd.OutOrStdout(), version, nodes, hold)
+			}
+			return usageErr("unknown --scenario %q (F3, failover)", scenario)
 		},
 	}
+	cmd.Flags().StringVar(&scenario, "scenario", "F3", "F3 or failover")
 	cmd.Flags().StringVar(&version, "version", harness.DefaultVersion, "ZooKeeper version")
-	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
-	cmd.Flags().DurationVar(&hold, "hold", 0, "keep the ensemble this long before the failover (for poking at it)")
+	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes (failover)")
+	cmd.Flags().DurationVar(&hold, "hold", 0, "keep the ensemble this long before the failover (failover)")
 	rootCmd.AddCommand(cmd)
 }
 
