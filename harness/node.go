@@ -38,12 +38,18 @@ type Node struct {
 func (n *Node) ContainerName() string { return fmt.Sprintf("zkchaos-%s-%s", n.ens.ID, n.Name) }
 
 // IP is the node's container address; every client, probe and generator uses it.
-func (n *Node) IP() string { return n.ip.String() }
+func (n *Node) IP() string { return n.addr().String() }
 
 // ClientAddr is ip:2181.
-func (n *Node) ClientAddr() string { return netip.AddrPortFrom(n.ip, ClientPort).String() }
+func (n *Node) ClientAddr() string { return netip.AddrPortFrom(n.addr(), ClientPort).String() }
 
-func (n *Node) String() string { return fmt.Sprintf("node %d (%s)", n.MyID, n.ip) }
+func (n *Node) String() string { return fmt.Sprintf("node %d (%s)", n.MyID, n.addr()) }
+
+func (n *Node) addr() netip.Addr {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ip
+}
 
 // errorf names the node and the action, e.g. "node 3 (10.199.4.13): restart: ...".
 func (n *Node) errorf(action string, err error) error {
@@ -347,4 +353,37 @@ func (n *Node) WaitLog(ctx context.Context, mark int, text string) error {
 		case <-t.C:
 		}
 	}
+}
+
+// MoveIP gives a stopped node another address on the ensemble's network (host part
+// last, e.g. 21 → 10.199.X.21), keeping its name: Docker's DNS answers the new
+// address at once, while peers that resolved the old one keep dialling it — the
+// stale-address trigger of seed F4.
+func (n *Node) MoveIP(ctx context.Context, last byte) error {
+	running, err := n.Running(ctx)
+	if err != nil {
+		return err
+	}
+	if running {
+		return n.errorf("move ip", fmt.Errorf("the node must be stopped first"))
+	}
+	ip := n.ens.Subnet.Addr().As4()
+	ip[3] = last
+	addr := netip.AddrFrom4(ip)
+	return n.dockerOp(ctx, "move ip to "+addr.String(), func(cli *testcontainers.DockerClient, id string) error {
+		if _, err := cli.NetworkDisconnect(ctx, n.ens.networkID, client.NetworkDisconnectOptions{Container: id, Force: true}); err != nil {
+			return err
+		}
+		_, err := cli.NetworkConnect(ctx, n.ens.networkID, client.NetworkConnectOptions{Container: id, EndpointConfig: &mobynet.EndpointSettings{
+			IPAMConfig: &mobynet.EndpointIPAMConfig{IPv4Address: addr},
+			Aliases:    []string{n.Name},
+		}})
+		if err != nil {
+			return err
+		}
+		n.mu.Lock()
+		n.ip = addr
+		n.mu.Unlock()
+		return nil
+	})
 }

@@ -26,11 +26,7 @@ var _ = Describe("F2: transaction logs and snapshots fill version-2", Label("F2"
 				ens, err := s.Start(ctx)
 				registerEnsemble(ens)
 				Expect(err).NotTo(HaveOccurred())
-				DeferCleanup(func() {
-					path, err := s.Record.WriteJSON(reports.Dir(".."))
-					Expect(err).NotTo(HaveOccurred())
-					AddReportEntry("run record", path)
-				})
+				keepRecord(s.Record)
 			}, NodeTimeout(2*time.Minute))
 
 			It("grows on every node under a bounded write load while autopurge is off", func(ctx SpecContext) {
@@ -121,11 +117,7 @@ var _ = Describe("F2 on a small disk", Label("F2", "disk"), func() {
 				s = scenarios.NewF2(v, GinkgoWriter)
 				s.Record.Scenario = "F2-disk"
 				s.Record.Title = "dataDir/version-2 growth on a " + disk + " disk"
-				DeferCleanup(func() {
-					path, err := s.Record.WriteJSON(reports.Dir(".."))
-					Expect(err).NotTo(HaveOccurred())
-					AddReportEntry("run record", path)
-				})
+				keepRecord(s.Record)
 			})
 
 			It("kills nodes with a full disk until the quorum is lost", func(ctx SpecContext) {
@@ -200,11 +192,7 @@ var _ = Describe("F2: what preAllocSize does to the footprint", Label("F2"), Ord
 
 	BeforeAll(func() {
 		rec = reports.New("F2-prealloc", "Disk footprint of the same load with preAllocSize 64 MiB (default) and 4 MiB", v.Version)
-		DeferCleanup(func() {
-			path, err := rec.WriteJSON(reports.Dir(".."))
-			Expect(err).NotTo(HaveOccurred())
-			AddReportEntry("run record", path)
-		})
+		keepRecord(rec)
 	})
 
 	measure := func(ctx SpecContext, opts ...harness.Option) scenarios.Usage {

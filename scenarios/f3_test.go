@@ -27,11 +27,7 @@ var _ = Describe("F3: some processes on one client host cannot connect", Label("
 				ens, err := s.Start(ctx)
 				registerEnsemble(ens)
 				Expect(err).NotTo(HaveOccurred())
-				DeferCleanup(func() {
-					path, err := s.Record.WriteJSON(reports.Dir(".."))
-					Expect(err).NotTo(HaveOccurred())
-					AddReportEntry("run record", path)
-				})
+				keepRecord(s.Record)
 			}, NodeTimeout(2*time.Minute))
 
 			It("refuses exactly the sessions over maxClientCnxns from one host", func(ctx SpecContext) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/zkchaos/zkchaos/harness"
 	"github.com/zkchaos/zkchaos/harness/detect"
-	"github.com/zkchaos/zkchaos/reports"
 	"github.com/zkchaos/zkchaos/scenarios"
 )
 
@@ -31,13 +30,11 @@ var _ = Describe("F5: a short-connection flood overflows the listen backlog", La
 
 			BeforeAll(func() {
 				s = scenarios.NewF5(v, GinkgoWriter)
+				keepRecord(s.Record) // written after the table below is added (LIFO)
 				DeferCleanup(func() {
 					table := scenarios.F5Table(v.Version, runs)
 					s.Record.Note("fix table (same %d/s flood for %s per variant; the flood comes from one client host with maxClientCnxns=0):\n%s", s.Rate, s.Duration, table)
 					AddReportEntry("F5 fix table "+v.Version, table)
-					path, err := s.Record.WriteJSON(reports.Dir(".."))
-					Expect(err).NotTo(HaveOccurred())
-					AddReportEntry("run record", path)
 				})
 			})
 

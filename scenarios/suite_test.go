@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/reports"
 )
 
 func TestScenarios(t *testing.T) {
@@ -92,4 +93,14 @@ func keepArtifacts(ctx context.Context, ens *harness.Ensemble) {
 	}
 	AddReportEntry("artifacts", dir)
 	fmt.Fprintf(GinkgoWriter, "artifacts kept in %s\n", dir)
+}
+
+// keepRecord writes the run record next to the Ginkgo report when the current
+// container ends, and attaches its path to the report.
+func keepRecord(rec *reports.Record) {
+	DeferCleanup(func() {
+		path, err := rec.WriteJSON(reports.Dir(".."))
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("run record", path)
+	})
 }

@@ -1,0 +1,160 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/detect"
+	"github.com/zkchaos/zkchaos/reports"
+)
+
+// F4Trigger is the condition under which the seed's F4 claim is tested: "if the
+// smallest myid is restarted last it cannot join" holds, by the election code, only
+// when the larger peers cannot dial it back (../shared/FLE-PROTOCOL.md).
+type F4Trigger string
+
+const (
+	// F4None: a plain rolling restart.
+	F4None F4Trigger = "none"
+	// F4StaleIP: myid 1 comes back on a new address while its peers keep the one
+	// they resolved (3.4.13 peers dial back their own cached address).
+	F4StaleIP F4Trigger = "stale-ip"
+)
+
+// F4Cell is one cell of the restart-order table.
+type F4Cell struct {
+	Version  string
+	Nodes    int
+	Order    []int
+	Trigger  F4Trigger
+	Rejoined bool
+	// Seconds from the last node's start until every node served (or the bound).
+	Seconds float64
+	Stuck   []int
+	// OldIP and NewIP of myid 1 (equal without the stale-ip trigger); ResolvedIP is
+	// what Docker's DNS answered for zk1 inside a peer after the move; StaleDials
+	// counts the peers' "Cannot open channel to 1 at election address zk1/<OldIP>".
+	OldIP, NewIP, ResolvedIP string
+	StaleDials               int
+	// Evidence: the stuck (or last) node's "Have smaller server identifier" lines and
+	// its peers' "Cannot open channel to 1" lines, counted, with one example each.
+	Evidence []string
+	Findings []detect.Finding
+}
+
+func (c F4Cell) String() string {
+	return fmt.Sprintf("%s %d nodes, order %v, trigger %s: rejoined %v after %.1f s, stuck %v; zk1 %s → %s (DNS: %s), %d dial-back(s) to the old address",
+		c.Version, c.Nodes, c.Order, c.Trigger, c.Rejoined, c.Seconds, c.Stuck, c.OldIP, c.NewIP, c.ResolvedIP, c.StaleDials)
+}
+
+// F4RestartOrder restarts every node of a fresh ensemble one at a time in order,
+// applying the trigger to myid 1 at its restart, each node waited for until it
+// serves (or for at most `bound`), then waits up to `bound` for the whole
+// ensemble to serve. ens is returned for the remedies (the caller terminates it).
+func F4RestartOrder(ctx context.Context, v harness.Version, nodes int, order []int, trigger F4Trigger,
+	bound time.Duration, rec *reports.Record, progress io.Writer) (*harness.Ensemble, F4Cell, error) {
+	cell := F4Cell{Version: v.Version, Nodes: nodes, Order: order, Trigger: trigger}
+	ens, err := harness.Run(ctx, harness.WithVersion(v.Version), harness.WithNodes(nodes), harness.WithProgress(progress))
+	if err != nil {
+		return ens, cell, err
+	}
+	marks := map[int]int{}
+	var lastStart time.Time
+	for _, id := range order {
+		n := ens.Node(id)
+		if n == nil {
+			return ens, cell, fmt.Errorf("no node with myid %d", id)
+		}
+		if err := n.Stop(ctx); err != nil {
+			return ens, cell, err
+		}
+		if id == 1 {
+			cell.OldIP = n.IP()
+		}
+		if trigger == F4StaleIP && id == 1 {
+			if err := n.MoveIP(ctx, 21); err != nil {
+				return ens, cell, err
+			}
+			rec.Add(reports.KindFault, n.Name, "restarted on a new address %s; peers keep the old one they resolved", n.IP())
+		}
+		if marks[id], err = n.LogMark(ctx); err != nil {
+			return ens, cell, err
+		}
+		if err := n.Start(ctx); err != nil {
+			return ens, cell, err
+		}
+		lastStart = time.Now()
+		rec.Add(reports.KindFault, n.Name, "restarted (order %v)", order)
+		wctx, cancel := context.WithTimeout(ctx, bound)
+		err := ens.WaitServing(wctx, n)
+		cancel()
+		if err != nil {
+			rec.Add(reports.KindState, n.Name, "not serving %s after its restart: %v", bound, err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, bound)
+	err = ens.WaitServing(wctx)
+	cancel()
+	cell.Seconds = time.Since(lastStart).Seconds()
+	cell.Rejoined = err == nil
+	states := ens.States(ctx)
+	for _, n := range ens.Nodes() {
+		if !states[n.MyID].Mode.Serving() {
+			cell.Stuck = append(cell.Stuck, n.MyID)
+		}
+	}
+	cell.NewIP = ens.Node(1).IP()
+	if res, err := ens.Node(2).Exec(ctx, "getent", "hosts", "zk1"); err == nil {
+		cell.ResolvedIP, _, _ = strings.Cut(strings.TrimSpace(res.Stdout), " ")
+	}
+	cell.Evidence, cell.Findings, err = f4Evidence(ctx, ens, marks)
+	for _, n := range ens.Others(ens.Node(1)) {
+		text, lerr := n.LogSince(ctx, marks[n.MyID])
+		if lerr == nil {
+			cell.StaleDials += strings.Count(text, "Cannot open channel to 1 at election address zk1/"+cell.OldIP+":")
+		}
+	}
+	rec.Add(reports.KindEvidence, "", "%s", cell)
+	return ens, cell, err
+}
+
+// f4Evidence counts the tie-break and dial-back lines since each node's restart and
+// runs the detectors on those logs.
+func f4Evidence(ctx context.Context, ens *harness.Ensemble, marks map[int]int) ([]string, []detect.Finding, error) {
+	var ev []string
+	var logs []*detect.NodeLog
+	for _, n := range ens.Nodes() {
+		text, err := n.LogSince(ctx, marks[n.MyID])
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, needle := range []string{"Have smaller server identifier", "Cannot open channel to 1 "} {
+			if c := strings.Count(text, needle); c > 0 {
+				ev = append(ev, fmt.Sprintf("%s: %d × %q, e.g. %s", n.Name, c, needle, firstLine(text, needle)))
+			}
+		}
+		nl, err := detect.ScanLog(n.Name, strings.NewReader(text))
+		if err != nil {
+			return nil, nil, err
+		}
+		logs = append(logs, nl)
+	}
+	return ev, detect.Detect(detect.Observations{Logs: logs}), nil
+}
+
+func firstLine(text, needle string) string {
+	i := strings.Index(text, needle)
+	if i < 0 {
+		return ""
+	}
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	end := strings.IndexByte(text[i:], '\n')
+	if end < 0 {
+		return text[start:]
+	}
+	return text[start : i+end]
+}
