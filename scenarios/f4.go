@@ -23,6 +23,10 @@ const (
 	// F4StaleIP: myid 1 comes back on a new address while its peers keep the one
 	// they resolved (3.4.13 peers dial back their own cached address).
 	F4StaleIP F4Trigger = "stale-ip"
+	// F4Drop: once myid 1 runs again, its namespace drops new connections to its
+	// election port from every larger id (a one-way firewall rule): it can dial them,
+	// they cannot dial back.
+	F4Drop F4Trigger = "drop-from-larger"
 )
 
 // F4Cell is one cell of the restart-order table.
@@ -47,7 +51,7 @@ type F4Cell struct {
 }
 
 func (c F4Cell) String() string {
-	return fmt.Sprintf("%s %d nodes, order %v, trigger %s: rejoined %v after %.1f s, stuck %v; zk1 %s → %s (DNS: %s), %d dial-back(s) to the old address",
+	return fmt.Sprintf("%s %d nodes, order %v, trigger %s: rejoined %v after %.1f s, stuck %v; zk1 %s → %s (DNS: %s), %d failed dial-back(s) to zk1's first address",
 		c.Version, c.Nodes, c.Order, c.Trigger, c.Rejoined, c.Seconds, c.Stuck, c.OldIP, c.NewIP, c.ResolvedIP, c.StaleDials)
 }
 
@@ -89,6 +93,12 @@ func F4RestartOrder(ctx context.Context, v harness.Version, nodes int, order []i
 		}
 		lastStart = time.Now()
 		rec.Add(reports.KindFault, n.Name, "restarted (order %v)", order)
+		if trigger == F4Drop && id == 1 {
+			if err := DropElectionFrom(ctx, n, ens.Others(n)...); err != nil {
+				return ens, cell, err
+			}
+			rec.Add(reports.KindFault, n.Name, "drops new connections to its election port from %d larger ids", len(ens.Others(n)))
+		}
 		wctx, cancel := context.WithTimeout(ctx, bound)
 		err := ens.WaitServing(wctx, n)
 		cancel()
@@ -157,4 +167,67 @@ func firstLine(text, needle string) string {
 		return text[start:]
 	}
 	return text[start : i+end]
+}
+
+// DropElectionFrom makes n's namespace drop new TCP connections to its election
+// port from the given peers (n can still dial them: their answers are not new
+// connections to that port).
+func DropElectionFrom(ctx context.Context, n *harness.Node, peers ...*harness.Node) error {
+	for _, p := range peers {
+		if _, err := n.Exec(ctx, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", fmt.Sprint(harness.ElectionPort),
+			"-s", p.IP(), "-j", "DROP"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// F4Remedy is one remedy tried on a stuck myid 1, and what it did.
+type F4Remedy struct {
+	Name    string
+	Worked  bool
+	Seconds float64
+}
+
+// TryRemedies measures, in turn, the seed's remedy (leave myid 1, restart the others
+// in ascending myid) and fixing the cause (flush myid 1's firewall rules), each
+// given `bound` to bring myid 1 back.
+func TryRemedies(ctx context.Context, ens *harness.Ensemble, bound time.Duration, rec *reports.Record) ([]F4Remedy, error) {
+	stuck := ens.Node(1)
+	var out []F4Remedy
+	try := func(name string, apply func() error) error {
+		rec.Add(reports.KindFix, stuck.Name, "remedy: %s", name)
+		t0 := time.Now()
+		if err := apply(); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, bound)
+		err := ens.WaitServing(wctx, stuck)
+		cancel()
+		r := F4Remedy{Name: name, Worked: err == nil, Seconds: time.Since(t0).Seconds()}
+		rec.Add(reports.KindState, stuck.Name, "after %q: serving %v (%.1f s)", name, r.Worked, r.Seconds)
+		out = append(out, r)
+		return nil
+	}
+	if err := try("seed: leave it, restart the others in ascending myid", func() error {
+		for _, n := range ens.Others(stuck) {
+			if err := n.Restart(ctx); err != nil {
+				return err
+			}
+			wctx, cancel := context.WithTimeout(ctx, bound)
+			_ = ens.WaitServing(wctx, n) // a restarted peer may wait for a quorum that needs the others
+			cancel()
+		}
+		return nil
+	}); err != nil {
+		return out, err
+	}
+	if out[len(out)-1].Worked {
+		return out, nil
+	}
+	err := try("fix the cause: remove the firewall rules", func() error {
+		_, err := stuck.Exec(ctx, "iptables", "-F", "INPUT")
+		return err
+	})
+	return out, err
 }

@@ -80,6 +80,36 @@ var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"),
 					rec.Note("%s: the smallest myid restarted last on a new address rejoined after %.1f s: its peers dialled the new address at once", v.Version, c.Seconds)
 				}
 			}, SpecTimeout(3*bound))
+
+			It("keeps the smallest myid out when its larger peers cannot dial it back, and measures the remedies", func(ctx SpecContext) {
+				const short = 45 * time.Second
+				ens, c, err := scenarios.F4RestartOrder(ctx, v, 3, []int{3, 2, 1}, scenarios.F4Drop, short, rec, GinkgoWriter)
+				registerEnsemble(ens)
+				Expect(err).NotTo(HaveOccurred())
+				table = append(table, c)
+				Expect(c.Stuck).To(ContainElement(1), c.String())
+				Expect(c.Evidence).To(ContainElement(ContainSubstring("zk1: ")), "myid 1 dialled its larger peers and dropped the connections")
+				Expect(c.Evidence).To(ContainElement(ContainSubstring("Have smaller server identifier")))
+				rec.Evidence("zk1", "%s", c)
+				for _, f := range c.Findings {
+					rec.Add(reports.KindFinding, f.Node, "%s: %s", f.Failure, strings.Join(f.Evidence, " | "))
+				}
+
+				remedies, err := scenarios.TryRemedies(ctx, ens, short, rec)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(remedies).NotTo(BeEmpty())
+				for _, r := range remedies {
+					rec.Evidence("zk1", "remedy %q: worked %v after %.1f s", r.Name, r.Worked, r.Seconds)
+				}
+				last := remedies[len(remedies)-1]
+				Expect(last.Worked).To(BeTrue(), "the last remedy tried brought myid 1 back")
+				if !remedies[0].Worked {
+					rec.Note("%s: with a one-way firewall drop the seed's remedy (restart the others in ascending myid) did not bring myid 1 back; removing the cause did (%.1f s)", v.Version, last.Seconds)
+				} else {
+					rec.Note("%s: with a one-way firewall drop the seed's remedy brought myid 1 back (%.1f s)", v.Version, remedies[0].Seconds)
+				}
+				Expect(ens.Terminate(ctx)).To(Succeed())
+			}, SpecTimeout(8*time.Minute))
 		})
 	}
 })
