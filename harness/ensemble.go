@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -309,6 +311,42 @@ func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
 		case <-t.C:
 		}
 	}
+}
+
+// RollingRestart restarts the nodes one at a time in myid order, the way an operator
+// applies a config change: each node gets the zoo.cfg changes (keys in sorted order),
+// is restarted, and the ensemble must serve again — and then (if not nil), given the
+// node's log mark from before its restart, must succeed — within timeout before the
+// next node goes.
+func (e *Ensemble) RollingRestart(ctx context.Context, changes map[string]string, timeout time.Duration,
+	then func(ctx context.Context, n *Node, mark int) error) error {
+	keys := slices.Sorted(maps.Keys(changes))
+	for _, n := range e.nodes {
+		for _, k := range keys {
+			if err := n.SetConfig(ctx, k, changes[k]); err != nil {
+				return err
+			}
+		}
+		mark, err := n.LogMark(ctx)
+		if err != nil {
+			return err
+		}
+		if err := n.Restart(ctx); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		err = e.WaitServing(wctx)
+		if err != nil {
+			err = fmt.Errorf("rolling restart: after %s: %w", n, err)
+		} else if then != nil {
+			err = then(wctx, n, mark)
+		}
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ClientAddrs lists every node's client address (container IP:2181).

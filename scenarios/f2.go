@@ -157,27 +157,9 @@ func (s *F2) Detect(ctx context.Context) ([]detect.Finding, error) {
 // (purgeInterval is in hours). Each node must be serving and purged before the next.
 func (s *F2) EnableAutopurge(ctx context.Context, retain int) error {
 	s.Record.Add(reports.KindFix, "", "rolling restart with autopurge.purgeInterval=1, autopurge.snapRetainCount=%d", retain)
-	for _, n := range s.Ens.Nodes() {
-		if err := n.SetConfig(ctx, "autopurge.purgeInterval", "1"); err != nil {
-			return err
-		}
-		if err := n.SetConfig(ctx, "autopurge.snapRetainCount", strconv.Itoa(retain)); err != nil {
-			return err
-		}
-		mark, err := n.LogMark(ctx)
-		if err != nil {
-			return err
-		}
-		if err := n.Restart(ctx); err != nil {
-			return err
-		}
-		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		err = s.Ens.WaitServing(wctx)
-		if err == nil {
-			err = n.WaitLog(wctx, mark, purgeCompleted)
-		}
-		cancel()
-		if err != nil {
+	changes := map[string]string{"autopurge.purgeInterval": "1", "autopurge.snapRetainCount": strconv.Itoa(retain)}
+	return s.Ens.RollingRestart(ctx, changes, 90*time.Second, func(ctx context.Context, n *harness.Node, mark int) error {
+		if err := n.WaitLog(ctx, mark, purgeCompleted); err != nil {
 			return err
 		}
 		u, err := DataDirUsage(ctx, n)
@@ -185,8 +167,8 @@ func (s *F2) EnableAutopurge(ctx context.Context, retain int) error {
 			return err
 		}
 		s.Record.Add(reports.KindState, n.Name, "restarted with autopurge on, start-up purge completed; %s", u)
-	}
-	return nil
+		return nil
+	})
 }
 
 // purgeCompleted is what DatadirCleanupManager logs when a purge ends (3.4–3.9).

@@ -183,21 +183,9 @@ func (s *F3) Detect(ctx context.Context) ([]detect.Finding, error) {
 // one node at a time, each back to serving before the next.
 func (s *F3) RaiseLimit(ctx context.Context, limit int) error {
 	s.Record.Add(reports.KindFix, "", "rolling restart with maxClientCnxns=%d", limit)
-	for _, n := range s.Ens.Nodes() {
-		if err := n.SetConfig(ctx, "maxClientCnxns", strconv.Itoa(limit)); err != nil {
-			return err
-		}
-		t0 := time.Now()
-		if err := n.Restart(ctx); err != nil {
-			return err
-		}
-		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		err := s.Ens.WaitServing(wctx)
-		cancel()
-		if err != nil {
-			return err
-		}
-		s.Record.Add(reports.KindState, n.Name, "restarted with maxClientCnxns=%d, ensemble serving again after %.1f s", limit, time.Since(t0).Seconds())
-	}
-	return nil
+	return s.Ens.RollingRestart(ctx, map[string]string{"maxClientCnxns": strconv.Itoa(limit)}, 60*time.Second,
+		func(_ context.Context, n *harness.Node, _ int) error {
+			s.Record.Add(reports.KindState, n.Name, "restarted with maxClientCnxns=%d, ensemble serving again", limit)
+			return nil
+		})
 }
