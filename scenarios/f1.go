@@ -114,18 +114,14 @@ func (s *F1) RestartFollower(ctx context.Context, bound time.Duration) (Rejoin, 
 	if lerr != nil {
 		return r, lerr
 	}
-	for _, line := range strings.Split(logs, "\n") {
-		nt, perr := detect.ParseNotification([]byte(line))
-		if perr != nil {
-			continue
-		}
+	for _, nt := range notifications(logs) {
 		if nt.SID == int64(n.MyID) && nt.State == "LOOKING" && r.OwnRound < 0 {
 			r.OwnRound = nt.Round
-			r.Evidence = append(r.Evidence, line)
+			r.Evidence = append(r.Evidence, nt.Line)
 		}
 		if nt.State == "LEADING" && r.PeerRound < 0 {
 			r.PeerRound = nt.Round
-			r.Evidence = append(r.Evidence, line)
+			r.Evidence = append(r.Evidence, nt.Line)
 		}
 	}
 	nl, err := detect.ScanLog(n.Name, strings.NewReader(logs))
@@ -137,11 +133,17 @@ func (s *F1) RestartFollower(ctx context.Context, bound time.Duration) (Rejoin, 
 	return r, nil
 }
 
-func notifications(logs string) []detect.Notification {
-	var out []detect.Notification
+// notificationLine is a parsed election notification and the line it came from.
+type notificationLine struct {
+	detect.Notification
+	Line string
+}
+
+func notifications(logs string) []notificationLine {
+	var out []notificationLine
 	for _, line := range strings.Split(logs, "\n") {
 		if nt, err := detect.ParseNotification([]byte(line)); err == nil {
-			out = append(out, nt)
+			out = append(out, notificationLine{nt, line})
 		}
 	}
 	return out
