@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/zkchaos/zkchaos/harness/fle"
 )
 
 // Version is one row of the table of supported ZooKeeper versions. Everything that
@@ -29,6 +31,9 @@ type Version struct {
 	ConnectionRejectedMetric bool
 	// LogFormat names the shape of election and connection-limit log lines.
 	LogFormat LogFormat
+	// ElectionHandshake is the initial message on the election port: fle.HandshakeSID
+	// (3.4: the sid alone) or fle.HandshakeV1 (3.5+: version, sid, election address).
+	ElectionHandshake string
 }
 
 // LogFormat names a family of server log formats (see fixtures/ for real lines).
@@ -56,6 +61,8 @@ var Versions = []Version{
 		Suite:     "bullseye",
 		Classpath: classpath34,
 		LogFormat: LogFormat34,
+
+		ElectionHandshake: fle.HandshakeSID,
 	},
 	{
 		Version:                  "3.8.0",
@@ -66,6 +73,7 @@ var Versions = []Version{
 		ClientPortListenBacklog:  true,
 		ConnectionRejectedMetric: true,
 		LogFormat:                LogFormat38,
+		ElectionHandshake:        fle.HandshakeV1,
 	},
 	{
 		Version:                  "3.9.3",
@@ -76,6 +84,7 @@ var Versions = []Version{
 		ClientPortListenBacklog:  true,
 		ConnectionRejectedMetric: true,
 		LogFormat:                LogFormat38,
+		ElectionHandshake:        fle.HandshakeV1,
 	},
 }
 

@@ -2,13 +2,16 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/zkchaos/zkchaos/harness"
 	"github.com/zkchaos/zkchaos/harness/detect"
+	"github.com/zkchaos/zkchaos/harness/fle"
 	"github.com/zkchaos/zkchaos/reports"
 )
 
@@ -147,4 +150,164 @@ func notifications(logs string) []notificationLine {
 		}
 	}
 	return out
+}
+
+// The seed's two votes (../shared/SEED.md, a 3.3 log): leader 3 LEADING in round
+// 831 with zxid 73014444480 (epoch 0x11), node 2 FOLLOWING leader 3 in round 832
+// with zxid 77309411648 (epoch 0x12). The 3.3 format has no peer epoch field.
+const (
+	SeedLeaderZxid   int64 = 73014444480
+	SeedLeaderRound  int64 = 831
+	SeedFollowerZxid int64 = 77309411648
+	SeedFollowRound  int64 = 832
+)
+
+// ReplayVariant is one set of votes the fake peers answer a real server with.
+type ReplayVariant struct {
+	Name string
+	// Format of the fake peers' notifications (fle.Format28 is the seed's own 3.3
+	// wire format; fle.FormatAuto answers in the server's format).
+	Format string
+	// Leader is the id both fake peers announce; PeerEpoch their epoch in formats
+	// that carry one.
+	Leader, PeerEpoch int64
+}
+
+// The replay variants of F1.
+var (
+	// ReplaySeed: the seed's votes in the server's own format, both peers with the
+	// epoch of the newer zxid — what a running 3.4.6+ quorum would send.
+	ReplaySeed = ReplayVariant{Name: "the seed's votes, one epoch", Format: fle.FormatAuto, Leader: 3, PeerEpoch: 0x12}
+	// ReplaySeed28: the seed's votes byte for byte in the 3.3 format: receivers
+	// derive each peer's epoch from its zxid, so leader and follower disagree (0x11, 0x12).
+	ReplaySeed28 = ReplayVariant{Name: "the seed's votes in the 3.3 wire format", Format: fle.Format28, Leader: 3}
+	// ReplaySelf: the quorum announces the restarted server itself as leader in
+	// another round; the ZOOKEEPER-1514 fix (checkLeader) forbids it to lead on that.
+	ReplaySelf = ReplayVariant{Name: "the quorum names the restarted node leader in another round", Format: fle.FormatAuto, Leader: 1, PeerEpoch: 0x12}
+)
+
+// ReplayResult is what the real server did with the replayed votes.
+type ReplayResult struct {
+	Variant ReplayVariant
+	// Events are the fake peers' events (JSON lines of `zkchaos fle-replay`).
+	Events []fle.Event
+	// Received are the real server's notifications as the fake peers decoded them.
+	Received []fle.Notification
+	// FollowerInfo is set when the server connected to the fake leader's quorum port.
+	FollowerInfo *fle.FollowerInfo
+	// Log is the real server's log; Lines its notification lines with the seed's rounds.
+	Log      string
+	Lines    []string
+	Decided  string // "FOLLOWING", "LEADING" or "" (stayed LOOKING)
+	Serving  bool
+	Findings []detect.Finding
+}
+
+// Replay starts one real server (myid 1) whose peers 2 and 3 are fake election
+// peers in a client container named "fle" (ZooKeeper's own FLE tests do the same
+// with in-process mock peers), lets them answer its votes for `watch` (or until it
+// registers with the fake leader), and reports what it decided.
+func (s *F1) Replay(ctx context.Context, variant ReplayVariant, watch time.Duration) (ReplayResult, error) {
+	res := ReplayResult{Variant: variant}
+	ens, err := harness.Run(ctx, harness.WithVersion(s.Version.Version), harness.WithNodes(1),
+		harness.WithConfig("server.2", fmt.Sprintf("fle:%d:%d", harness.QuorumPort, harness.ElectionPort)),
+		harness.WithConfig("server.3", fmt.Sprintf("fle:%d:%d", harness.QuorumPort+1, harness.ElectionPort+1)),
+		harness.WithoutWait(), harness.WithPeerWait(time.Minute), harness.WithProgress(s.progress))
+	s.Ens = ens
+	if err != nil {
+		return res, err
+	}
+	peer := func(sid int64, state string, zxid, round int64, quorum bool) string {
+		p := fmt.Sprintf("sid=%d,election=:%d,advertise=fle:%d,state=%s,leader=%d,zxid=%d,round=%d,peer-epoch=%d",
+			sid, harness.ElectionPort+int(sid)-2, harness.ElectionPort+int(sid)-2, state, variant.Leader, zxid, round, variant.PeerEpoch)
+		if quorum {
+			p += fmt.Sprintf(",quorum=:%d", harness.QuorumPort+int(sid)-2)
+		}
+		return p
+	}
+	thirdState := "LEADING"
+	if variant.Leader != 3 {
+		thirdState = "FOLLOWING"
+	}
+	s.Record.Add(reports.KindFault, "zk1", "fake peers 2 and 3 answer with %s: %s", variant.Name, variant.Format)
+	cl, err := ens.StartClient(ctx, "fle", "fle-replay", "--target", fmt.Sprintf("zk1:%d", harness.ElectionPort),
+		"--target-sid", "1", "--handshake", s.Version.ElectionHandshake, "--format", variant.Format, "--duration", (watch + 30*time.Second).String(),
+		"--peer", peer(2, "FOLLOWING", SeedFollowerZxid, SeedFollowRound, false),
+		"--peer", peer(3, thirdState, SeedLeaderZxid, SeedLeaderRound, variant.Leader == 3))
+	if err != nil {
+		return res, err
+	}
+	n := ens.Node(1)
+	// Watch until the server registers with the fake leader, or for `watch`.
+	deadline := time.Now().Add(watch)
+	for time.Now().Before(deadline) {
+		out, err := cl.Output(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.Events = parseFLEEvents(out)
+		if slices.ContainsFunc(res.Events, func(e fle.Event) bool { return e.Kind == "followerinfo" }) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	res.Serving = n.State(ctx).Mode.Serving()
+	if err := cl.Stop(ctx); err != nil {
+		return res, err
+	}
+	out, err := cl.Output(ctx)
+	if err == nil {
+		res.Events = parseFLEEvents(out)
+	}
+	for _, e := range res.Events {
+		if e.Kind == "received" && e.Notification != nil {
+			res.Received = append(res.Received, *e.Notification)
+		}
+		if e.Kind == "followerinfo" && res.FollowerInfo == nil {
+			res.FollowerInfo = e.FollowerInfo
+		}
+	}
+	if res.Log, err = n.Logs(ctx); err != nil {
+		return res, err
+	}
+	for _, nt := range notifications(res.Log) {
+		if nt.Round == SeedLeaderRound || nt.Round == SeedFollowRound {
+			res.Lines = append(res.Lines, nt.Line)
+		}
+	}
+	for _, line := range strings.Split(res.Log, "\n") {
+		for _, st := range []string{"FOLLOWING", "LEADING"} {
+			// QuorumPeer logs the bare state when it leaves LOOKING.
+			if strings.HasSuffix(strings.TrimSpace(line), "- "+st) && res.Decided == "" {
+				res.Decided = st
+			}
+		}
+	}
+	nl, err := detect.ScanLog(n.Name, strings.NewReader(res.Log))
+	if err != nil {
+		return res, err
+	}
+	res.Findings = detect.Detect(detect.Observations{Logs: []*detect.NodeLog{nl}})
+	s.Record.Add(reports.KindState, "zk1", "after %s: decided %q, registered with the fake leader: %v, serving %v",
+		variant.Name, res.Decided, res.FollowerInfo != nil, res.Serving)
+	return res, nil
+}
+
+func parseFLEEvents(out string) []fle.Event {
+	var evs []fle.Event
+	for _, line := range strings.Split(out, "\n") {
+		_, js, ok := strings.Cut(line, "fle: ")
+		if !ok {
+			continue
+		}
+		var e fle.Event
+		if json.Unmarshal([]byte(js), &e) == nil {
+			evs = append(evs, e)
+		}
+	}
+	return evs
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/zkchaos/zkchaos/harness"
 	"github.com/zkchaos/zkchaos/harness/load"
+	"github.com/zkchaos/zkchaos/scenarios"
 )
 
 // capture-fixtures records real server logs for the parser and detector tests, so
@@ -62,6 +64,8 @@ type captureCaseDef struct {
 	run  func(ctx context.Context, ens *harness.Ensemble, log io.Writer) error
 	// nodeLogs: keep every node's log as <case>-zkN.log (false: the case writes its own files).
 	noLogs bool
+	// own, when set, runs the case on an ensemble of its own instead of run.
+	own func(ctx context.Context, v harness.Version, dir string, log io.Writer) error
 }
 
 var captureCases = []captureCaseDef{
@@ -175,9 +179,53 @@ var captureCases = []captureCaseDef{
 			return nil
 		},
 	},
+	{
+		// F1's replay: fake election peers send a real server the seed's votes in the
+		// 3.3 wire format (scenarios.ReplaySeed28); the server stays LOOKING. Keeps its
+		// log (f1-replay-stuck-zk1.log) and the frames it sent, as the peers decoded
+		// them (../fle/<version>-received.jsonl).
+		name: "f1-replay-stuck",
+		own: func(ctx context.Context, v harness.Version, dir string, log io.Writer) error {
+			s := scenarios.NewF1(v, log)
+			r, err := s.Replay(ctx, scenarios.ReplaySeed28, 15*time.Second)
+			if s.Ens != nil {
+				defer s.Ens.Terminate(context.WithoutCancel(ctx))
+			}
+			if err != nil {
+				return err
+			}
+			if r.Decided != "" || len(r.Received) == 0 {
+				return fmt.Errorf("the server decided %q after %d votes: not the stuck case", r.Decided, len(r.Received))
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, "f1-replay-stuck-zk1.log"), []byte(strings.ReplaceAll(r.Log, "\r", "")), 0o644); err != nil {
+				return err
+			}
+			fdir := filepath.Join(captureDir, "fle")
+			if err := os.MkdirAll(fdir, 0o755); err != nil {
+				return err
+			}
+			var b strings.Builder
+			for _, e := range r.Events {
+				if e.Kind == "received" {
+					js, _ := json.Marshal(e)
+					b.Write(js)
+					b.WriteByte('\n')
+				}
+			}
+			return os.WriteFile(filepath.Join(fdir, v.Version+"-received.jsonl"), []byte(b.String()), 0o644)
+		},
+	},
 }
 
 func captureCase(ctx context.Context, v harness.Version, c captureCaseDef, dir string, log io.Writer) (err error) {
+	if c.own != nil {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		return c.own(cctx, v, dir, log)
+	}
 	ens, err := harness.Run(ctx, append([]harness.Option{harness.WithVersion(v.Version)}, c.opts...)...)
 	defer func() { err = errors.Join(err, ens.Terminate(ctx)) }()
 	if err != nil {
