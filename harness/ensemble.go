@@ -47,6 +47,7 @@ type Ensemble struct {
 	networkID string
 	settings  settings
 	created   time.Time
+	watchers  []func() // stop functions of Watch, called by Terminate
 }
 
 // Run starts an ensemble and, unless WithoutWait is given, waits until every node
@@ -236,6 +237,46 @@ func (e *Ensemble) States(ctx context.Context) map[int]State {
 	return out
 }
 
+// Watch probes every node's state each interval in the background and calls fn
+// with each node's mode (from the first probe on, then on every change) until the
+// returned stop is called or the ensemble is terminated. It is how run records get
+// their per-node state lanes. Probes are `srvr` on each node's client port.
+func (e *Ensemble) Watch(interval time.Duration, fn func(n *Node, m Mode)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		last := map[int]Mode{}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			pctx, pcancel := context.WithTimeout(ctx, interval+time.Second)
+			states := e.States(pctx)
+			pcancel()
+			if ctx.Err() != nil {
+				return
+			}
+			for _, n := range e.nodes {
+				if m := states[n.MyID].Mode; m != last[n.MyID] {
+					last[n.MyID] = m
+					fn(n, m)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	e.mu.Lock()
+	e.watchers = append(e.watchers, stop)
+	e.mu.Unlock()
+	return stop
+}
+
 // Leader returns the node that reports itself leader (an error if none or several do).
 func (e *Ensemble) Leader(ctx context.Context) (*Node, error) {
 	var leaders []*Node
@@ -394,6 +435,13 @@ func (e *Ensemble) Terminate(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
+	e.mu.Lock()
+	watchers := e.watchers
+	e.watchers = nil
+	e.mu.Unlock()
+	for _, stop := range watchers {
+		stop()
+	}
 	err := e.parallel(ctx, (*Node).remove)
 	e.mu.Lock()
 	clients := e.clients

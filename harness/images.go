@@ -259,3 +259,18 @@ func runToCompletion(ctx context.Context, cli *testcontainers.DockerClient, id s
 	}
 	return nil
 }
+
+// CheckReady says whether scenarios can run on these versions: the engine answers
+// and each version's image is built from the current recipe. The error says what
+// to run.
+func CheckReady(ctx context.Context, versions ...Version) error {
+	if _, err := Docker(ctx); err != nil {
+		return err
+	}
+	for _, v := range versions {
+		if err := checkImage(ctx, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

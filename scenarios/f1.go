@@ -39,6 +39,9 @@ func NewF1(v harness.Version, progress io.Writer) *F1 {
 func (s *F1) Start(ctx context.Context) (*harness.Ensemble, error) {
 	ens, err := harness.Run(ctx, harness.WithVersion(s.Version.Version), harness.WithProgress(s.progress))
 	s.Ens = ens
+	if err == nil {
+		track(ens, s.Record)
+	}
 	return ens, err
 }
 
@@ -217,6 +220,7 @@ func (s *F1) Replay(ctx context.Context, variant ReplayVariant, watch time.Durat
 	if err != nil {
 		return res, err
 	}
+	track(ens, s.Record)
 	peer := func(sid int64, state string, zxid, round int64, quorum bool) string {
 		p := fmt.Sprintf("sid=%d,election=:%d,advertise=fle:%d,state=%s,leader=%d,zxid=%d,round=%d,peer-epoch=%d",
 			sid, harness.ElectionPort+int(sid)-2, harness.ElectionPort+int(sid)-2, state, variant.Leader, zxid, round, variant.PeerEpoch)

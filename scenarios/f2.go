@@ -49,6 +49,9 @@ func (s *F2) Start(ctx context.Context, opts ...harness.Option) (*harness.Ensemb
 		harness.WithConfig("snapCount", strconv.Itoa(s.SnapCount)), harness.WithProgress(s.progress)}, opts...)
 	ens, err := harness.Run(ctx, opts...)
 	s.Ens = ens
+	if err == nil {
+		track(ens, s.Record)
+	}
 	return ens, err
 }
 

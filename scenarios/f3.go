@@ -56,6 +56,7 @@ func (s *F3) Start(ctx context.Context) (*harness.Ensemble, error) {
 		harness.WithConfig("maxClientCnxns", strconv.Itoa(s.Limit)), harness.WithProgress(s.progress))
 	s.Ens = ens
 	if err == nil {
+		track(ens, s.Record)
 		s.target = ens.Node(1)
 	}
 	return ens, err

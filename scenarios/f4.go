@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -27,7 +28,26 @@ const (
 	// election port from every larger id (a one-way firewall rule): it can dial them,
 	// they cannot dial back.
 	F4Drop F4Trigger = "drop-from-larger"
+	// F4Advertised: myid 1's own server.1 line names an address no peer can reach,
+	// while it listens on every interface (quorumListenOnAllIPs=true) and its peers'
+	// configs are right. 3.5+ peers dial back the address it advertises in its
+	// handshake; 3.4 peers dial their own config.
+	F4Advertised F4Trigger = "advertised-unreachable"
+	// F4DeadListener: the same wrong server.1 line without quorumListenOnAllIPs:
+	// myid 1 cannot bind its election port (3.4 lives on without a listener, 3.5+ exit 14).
+	F4DeadListener F4Trigger = "dead-listener"
 )
+
+// UnreachableHost is the host part of the address F4Advertised and F4DeadListener
+// write into myid 1's own server line: on the ensemble's network, held by nobody.
+const UnreachableHost = 250
+
+// unreachable is that address on the ensemble's network.
+func unreachable(ens *harness.Ensemble) string {
+	ip := ens.Subnet.Addr().As4()
+	ip[3] = UnreachableHost
+	return netip.AddrFrom4(ip).String()
+}
 
 // F4Cell is one cell of the restart-order table.
 type F4Cell struct {
@@ -66,6 +86,7 @@ func F4RestartOrder(ctx context.Context, v harness.Version, nodes int, order []i
 	if err != nil {
 		return ens, cell, err
 	}
+	track(ens, rec)
 	marks := map[int]int{}
 	var lastStart time.Time
 	for _, id := range order {
@@ -84,6 +105,20 @@ func F4RestartOrder(ctx context.Context, v harness.Version, nodes int, order []i
 				return ens, cell, err
 			}
 			rec.Add(reports.KindFault, n.Name, "restarted on a new address %s; peers keep the old one they resolved", n.IP())
+		}
+		if (trigger == F4Advertised || trigger == F4DeadListener) && id == 1 {
+			addr := unreachable(ens)
+			if err := n.SetConfig(ctx, "server.1", fmt.Sprintf("%s:%d:%d", addr, harness.QuorumPort, harness.ElectionPort)); err != nil {
+				return ens, cell, err
+			}
+			if trigger == F4Advertised {
+				if err := n.SetConfig(ctx, "quorumListenOnAllIPs", "true"); err != nil {
+					return ens, cell, err
+				}
+				rec.Add(reports.KindFault, n.Name, "its own server.1 line names %s (nobody's); it listens on all interfaces, its peers' configs say zk1", addr)
+			} else {
+				rec.Add(reports.KindFault, n.Name, "its own server.1 line names %s, an address it does not have: it cannot bind its election port", addr)
+			}
 		}
 		if marks[id], err = n.LogMark(ctx); err != nil {
 			return ens, cell, err
@@ -142,7 +177,8 @@ func f4Evidence(ctx context.Context, ens *harness.Ensemble, marks map[int]int) (
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, needle := range []string{"Have smaller server identifier", "Cannot open channel to 1 "} {
+		for _, needle := range []string{"Have smaller server identifier", "Cannot open channel to 1 ",
+			"As I'm leaving the listener thread", "Exiting JVM with code 14", "election bind port: /0.0.0.0", "election bind port: 0.0.0.0"} {
 			if c := strings.Count(text, needle); c > 0 {
 				ev = append(ev, fmt.Sprintf("%s: %d × %q, e.g. %s", n.Name, c, needle, firstLine(text, needle)))
 			}
@@ -190,16 +226,18 @@ type F4Remedy struct {
 }
 
 // TryRemedies measures, in turn, the seed's remedy (leave myid 1, restart the others
-// in ascending myid) and fixing the cause (flush myid 1's firewall rules), each
-// given `bound` to bring myid 1 back.
-func TryRemedies(ctx context.Context, ens *harness.Ensemble, bound time.Duration, rec *reports.Record) ([]F4Remedy, error) {
+// in ascending myid), restarting myid 1 alone, and fixing the trigger's cause
+// (flush its firewall rules, or give it back its right server.1 line and restart
+// it), each given `bound` to bring myid 1 back. It stops at the first that works:
+// after that nothing is stuck any more.
+func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, bound time.Duration, rec *reports.Record) ([]F4Remedy, error) {
 	stuck := ens.Node(1)
 	var out []F4Remedy
-	try := func(name string, apply func() error) error {
+	try := func(name string, apply func() error) (bool, error) {
 		rec.Add(reports.KindFix, stuck.Name, "remedy: %s", name)
 		t0 := time.Now()
 		if err := apply(); err != nil {
-			return err
+			return false, err
 		}
 		wctx, cancel := context.WithTimeout(ctx, bound)
 		err := ens.WaitServing(wctx, stuck)
@@ -207,27 +245,45 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, bound time.Duration
 		r := F4Remedy{Name: name, Worked: err == nil, Seconds: time.Since(t0).Seconds()}
 		rec.Add(reports.KindState, stuck.Name, "after %q: serving %v (%.1f s)", name, r.Worked, r.Seconds)
 		out = append(out, r)
-		return nil
+		return r.Worked, nil
 	}
-	if err := try("seed: leave it, restart the others in ascending myid", func() error {
-		for _, n := range ens.Others(stuck) {
-			if err := n.Restart(ctx); err != nil {
+	type remedy struct {
+		name  string
+		apply func() error
+	}
+	remedies := []remedy{
+		{"seed: leave it, restart the others in ascending myid", func() error {
+			for _, n := range ens.Others(stuck) {
+				if err := n.Restart(ctx); err != nil {
+					return err
+				}
+				wctx, cancel := context.WithTimeout(ctx, bound)
+				_ = ens.WaitServing(wctx, n) // a restarted peer may wait for a quorum that needs the others
+				cancel()
+			}
+			return nil
+		}},
+		{"restart the stuck node alone", func() error { return stuck.Restart(ctx) }},
+	}
+	switch trigger {
+	case F4Drop:
+		remedies = append(remedies, remedy{"fix the cause: remove the firewall rules", func() error {
+			_, err := stuck.Exec(ctx, "iptables", "-F", "INPUT")
+			return err
+		}})
+	case F4Advertised, F4DeadListener:
+		remedies = append(remedies, remedy{"fix the cause: its own server.1 line names zk1 again, then restart it", func() error {
+			if err := stuck.SetConfig(ctx, "server.1", fmt.Sprintf("zk1:%d:%d", harness.QuorumPort, harness.ElectionPort)); err != nil {
 				return err
 			}
-			wctx, cancel := context.WithTimeout(ctx, bound)
-			_ = ens.WaitServing(wctx, n) // a restarted peer may wait for a quorum that needs the others
-			cancel()
+			return stuck.Restart(ctx)
+		}})
+	}
+	for _, r := range remedies {
+		worked, err := try(r.name, r.apply)
+		if err != nil || worked {
+			return out, err
 		}
-		return nil
-	}); err != nil {
-		return out, err
 	}
-	if out[len(out)-1].Worked {
-		return out, nil
-	}
-	err := try("fix the cause: remove the firewall rules", func() error {
-		_, err := stuck.Exec(ctx, "iptables", "-F", "INPUT")
-		return err
-	})
-	return out, err
+	return out, nil
 }

@@ -113,7 +113,8 @@ func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
 		args = []string{"load", "reuse", "--target", target.ClientAddr(), "--rate", rate, "--duration", dur, "--sessions", "32"}
 		marker = "reuse: "
 	}
-	s.Record.Add(reports.KindFault, target.Name, "variant %q: %s at %s/s for %s from a client host", v.Name, args[1], rate, dur)
+	s.Record.SetNodes(nodeNames(ens)...)
+	floodStart := time.Now()
 	c, err := ens.StartClient(ctx, "flood", args...)
 	if err != nil {
 		return run, err
@@ -121,6 +122,9 @@ func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
 	wctx, cancel := context.WithTimeout(ctx, s.Duration+2*time.Minute)
 	out, err := c.WaitOutput(wctx, marker)
 	cancel()
+	// A lasting fault: a span on the target's lane. (No state probes here: they
+	// would add connections to the port whose queue is measured.)
+	s.Record.FaultSpan(target.Name, floodStart, time.Now(), "variant %q: %s at %s/s for %s from a client host", v.Name, args[1], rate, dur)
 	if err != nil {
 		return run, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/scenarios"
 )
 
 func init() {
@@ -30,15 +31,21 @@ happened, the detector's finding, the documented fix, and the verdict.
   --scenario failover  kill the leader with SIGKILL and watch another take over
                        (--nodes, --hold apply here)
 
-Every container and network it made is removed at the end, also on Ctrl-C.
-Exit status 0 when the failure was reproduced, detected and fixed; 1 otherwise.`,
+F3 writes its run record and the HTML report (reports/out/html) and prints the
+report's path; it is "zkchaos run F3" with the default version.
+Every container and network it made is removed at the end, also on Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			switch scenario {
 			case "F3", "f3":
-				return runF3Demo(ctx, cmd.OutOrStdout(), version)
+				v, err := harness.LookupVersion(version)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				e, _ := scenarios.Lookup("F3")
+				return runAndReport(ctx, newConsoleNarrator(cmd.OutOrStdout(), nil, false), []scenarios.Entry{e}, []harness.Version{v}, "reports/out")
 			case "failover":
 				return runDemo(ctx, cmd.OutOrStdout(), version, nodes, hold)
 			}
