@@ -9,7 +9,7 @@ TEST_LABELS ?= !slow
 
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build images demo test unit scenarios slow bench fuzz vet clean
+.PHONY: all build images demo test unit scenarios slow matrix workshop report bench fuzz vet clean
 
 all: build
 
@@ -21,9 +21,23 @@ build:
 images:
 	$(GO) run ./cmd/zkchaos images
 
-## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed
+## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed; prints the HTML report's path
 demo: images build
 	bin/zkchaos demo
+
+## matrix: the qualification matrix — every failure on every version (about 10 min per version) → reports/out/html/{index.html,matrix.md}
+VERSIONS ?= 3.4.13,3.8.0,3.9.3
+matrix: images build
+	bin/zkchaos qualify --versions $(VERSIONS)
+
+## workshop: teaching mode, e.g. `make workshop F=F4` (waits for Enter between steps; NO_PAUSE=1 for a projector)
+F ?= F3
+workshop: images build
+	bin/zkchaos workshop $(F) $(if $(NO_PAUSE),--no-pause)
+
+## report: render reports/out/html from the run records in reports/out/runs (make test does this too)
+report:
+	$(GO) run ./cmd/zkchaos report --dir $(REPORTS)
 
 ## test: what CI runs — vet, unit tests (no Docker), then the Ginkgo scenarios (not "slow")
 test: vet unit scenarios
@@ -38,12 +52,14 @@ unit:
 scenarios: images
 	@mkdir -p $(REPORTS)
 	$(GINKGO) -v --label-filter='$(TEST_LABELS)' --junit-report=junit.xml --json-report=report.json \
-		--output-dir=$(REPORTS) --timeout=40m ./scenarios
+		--output-dir=$(REPORTS) --timeout=40m ./scenarios; status=$$?; \
+		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; exit $$status
 
 ## slow: the long experiments (restart-order matrices, upgrades, soak)
 slow: images
 	@mkdir -p $(REPORTS)
-	$(GINKGO) -v --label-filter='slow' --junit-report=junit-slow.xml --output-dir=$(REPORTS) --timeout=3h ./scenarios
+	$(GINKGO) -v --label-filter='slow' --junit-report=junit-slow.xml --output-dir=$(REPORTS) --timeout=3h ./scenarios; status=$$?; \
+		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; exit $$status
 
 ## bench: start-up time and memory per version (median and max of 10 starts), and the other benchmarks
 bench: images
