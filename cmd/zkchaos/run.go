@@ -181,6 +181,7 @@ func runAndReport(ctx context.Context, n *consoleNarrator, entries []scenarios.E
 	}
 	runs := filepath.Join(out, "runs")
 	var failedRuns []error
+	var pages []string
 	for _, v := range vs {
 		for _, e := range entries {
 			n.Banner("%s on ZooKeeper %s — %s (about %.0f min)", e.Name, v.Version, e.Title, e.Minutes)
@@ -196,6 +197,7 @@ func runAndReport(ctx context.Context, n *consoleNarrator, entries []scenarios.E
 					err = errors.Join(err, werr)
 				}
 				n.Verdict(rec, path, time.Since(t0))
+				pages = append(pages, filepath.Join(out, "html", rec.Scenario+"-"+rec.Version+".html"))
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -210,7 +212,10 @@ func runAndReport(ctx context.Context, n *consoleNarrator, entries []scenarios.E
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(n.out, "\nHTML report: %s\n", index)
+	for _, p := range pages {
+		fmt.Fprintf(n.out, "\nHTML report of the run: %s", p)
+	}
+	fmt.Fprintf(n.out, "\nHTML report with the matrix and every run: %s\n", index)
 	if len(failedRuns) > 0 {
 		return failed(errors.Join(failedRuns...))
 	}

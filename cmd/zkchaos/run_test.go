@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkchaos/zkchaos/reports"
+)
+
+// The workshop narrator waits for Enter before every step after the first and
+// goes on without pausing once its input ends.
+func TestNarratorPauses(t *testing.T) {
+	var out bytes.Buffer
+	n := newConsoleNarrator(&out, strings.NewReader("\n"), false)
+	n.Banner("F9 on 0.0.0")
+	n.Step("One", "first %s", "step")
+	n.Say("seen %d", 1)
+	n.Step("Two", "second")
+	n.Step("Three", "third") // input is empty now: no wait
+	n.Done()
+	got := out.String()
+	for _, want := range []string{"==> 1. One\n    first step\n", "    seen 1\n", "[Enter] next step: Two", "==> 2. Two", "[Enter] next step: Three", "==> 3. Three"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "[Enter] next step: One") {
+		t.Errorf("paused before the first step:\n%s", got)
+	}
+}
+
+// A step that runs longer than a second without output says how long it has run.
+func TestNarratorProgress(t *testing.T) {
+	var out bytes.Buffer
+	n := newConsoleNarrator(&out, nil, false)
+	n.Step("Slow", "waits")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n.mu.Lock()
+		s := out.String()
+		n.mu.Unlock()
+		if strings.Contains(s, "    … 1 s") || strings.Contains(s, "    … 2 s") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress line after 5 s:\n%s", s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n.Done()
+}
+
+func TestVerdictLine(t *testing.T) {
+	var out bytes.Buffer
+	n := newConsoleNarrator(&out, nil, true)
+	rec := reports.New("F5", "flood", "3.4.13")
+	rec.Verdict.Reproduced, rec.Verdict.Detected, rec.Verdict.Fix = true, true, reports.FixNotAvailable
+	rec.Note("clientPortListenBacklog is not available\nsecond line")
+	n.Verdict(rec, "x.json", 2*time.Second)
+	want := "reproduced yes · detected yes · fix not available"
+	if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "second line") {
+		t.Fatalf("got:\n%s", out.String())
+	}
+}
+
+// Usage errors exit 2 before anything starts.
+func TestRunUsage(t *testing.T) {
+	for _, args := range [][]string{{"run", "F9"}, {"run", "F3", "--version", "9.9.9"}, {"workshop", "nope"}, {"qualify", "--scenarios", "F1,F7"}, {"run"}} {
+		cmd := exec.Command(zkchaosBin(t), args...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("%v: %v, stderr %s", args, err, errb.String())
+		}
+	}
+}
