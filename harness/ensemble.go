@@ -82,8 +82,9 @@ func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
 		ip[3] = byte(10 + myid)
 		e.nodes = append(e.nodes, &Node{
 			MyID: myid, Name: fmt.Sprintf("zk%d", myid), ens: e,
-			ip:     netip.AddrFrom4(ip),
-			config: e.baseConfig().merge(s.config).merge(s.nodeConfig[myid]),
+			ip:      netip.AddrFrom4(ip),
+			config:  e.baseConfig().merge(s.config).merge(s.nodeConfig[myid]),
+			version: v,
 		})
 	}
 	// Each container starts as soon as it exists; its entrypoint waits until every
@@ -348,6 +349,13 @@ func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
 		}
 		select {
 		case <-ctx.Done():
+			// The last probe may have been cut short by the deadline: probe once more,
+			// briefly, so that the error tells the states as they are.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			if perr := e.Serving(pctx, nodes...); perr != nil {
+				err = perr
+			}
+			cancel()
 			return fmt.Errorf("wait serving: %w: %w", ctx.Err(), err)
 		case <-t.C:
 		}

@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -29,13 +30,32 @@ type Node struct {
 	ens *Ensemble
 	ip  netip.Addr
 
-	mu     sync.Mutex
-	ctr    testcontainers.Container
-	config config
+	mu      sync.Mutex
+	ctr     testcontainers.Container
+	config  config
+	version Version
+	// retired are the containers of earlier versions (Upgrade): stopped, kept until
+	// Terminate because the current container mounts their data volume.
+	retired []testcontainers.Container
 }
 
-// ContainerName is the Docker name of the node's container.
-func (n *Node) ContainerName() string { return fmt.Sprintf("zkchaos-%s-%s", n.ens.ID, n.Name) }
+// Version is the ZooKeeper version the node runs now (Upgrade changes it).
+func (n *Node) Version() Version {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.version
+}
+
+// ContainerName is the Docker name of the node's container (after an Upgrade, the
+// version is part of it).
+func (n *Node) ContainerName() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.retired) > 0 {
+		return fmt.Sprintf("zkchaos-%s-%s-%s", n.ens.ID, n.Name, n.version.Version)
+	}
+	return fmt.Sprintf("zkchaos-%s-%s", n.ens.ID, n.Name)
+}
 
 // IP is the node's container address; every client, probe and generator uses it.
 func (n *Node) IP() string { return n.addr().String() }
@@ -57,18 +77,28 @@ func (n *Node) errorf(action string, err error) error {
 }
 
 func (n *Node) create(ctx context.Context) error {
+	return n.createFrom(ctx, "")
+}
+
+// createFrom creates the node's container; with volumesFrom set, its data volume is
+// that container's (an upgrade keeps the dataDir).
+func (n *Node) createFrom(ctx context.Context, volumesFrom string) error {
 	s := n.ens.settings
 	myid := []byte(strconv.Itoa(n.MyID) + "\n")
+	n.mu.Lock()
+	image := n.version.Image()
+	body := n.config.render()
+	n.mu.Unlock()
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
-			Image:          n.ens.Version.Image(),
+			Image:          image,
 			Name:           n.ContainerName(),
 			Labels:         runLabels(n.ens.ID),
 			Networks:       []string{n.ens.Network},
 			NetworkAliases: map[string][]string{n.ens.Network: {n.Name}},
 			Env:            map[string]string{"ZKCHAOS_PEER_WAIT_MS": strconv.FormatInt(s.peerWait.Milliseconds(), 10)},
 			Files: []testcontainers.ContainerFile{
-				{Reader: bytes.NewReader(n.config.render()), ContainerFilePath: "/conf/zoo.cfg", FileMode: 0o644},
+				{Reader: bytes.NewReader(body), ContainerFilePath: "/conf/zoo.cfg", FileMode: 0o644},
 				{Reader: bytes.NewReader(myid), ContainerFilePath: "/conf/myid", FileMode: 0o644},
 			},
 			ConfigModifier: func(c *container.Config) { c.Hostname = n.Name },
@@ -77,7 +107,9 @@ func (n *Node) create(ctx context.Context) error {
 				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 				hc.Tmpfs = s.tmpfs
 				hc.Sysctls = s.sysctls
-				if _, ok := s.tmpfs["/data"]; !ok {
+				if volumesFrom != "" {
+					hc.VolumesFrom = []string{volumesFrom}
+				} else if _, ok := s.tmpfs["/data"]; !ok {
 					// The dataDir on an anonymous volume (removed with the container), not
 					// on the container's fuse-overlayfs layer, whose fsyncs stall the
 					// quorum under a write load.
@@ -294,15 +326,54 @@ func (n *Node) Connect(ctx context.Context) (*zk.Conn, error) {
 
 func (n *Node) remove(ctx context.Context) error {
 	n.mu.Lock()
-	c := n.ctr
+	// The current container first: it mounts the retired ones' volume.
+	cs := append([]testcontainers.Container{n.ctr}, n.retired...)
 	n.mu.Unlock()
-	if c == nil {
-		return nil
+	var errs []error
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		if err := c.Terminate(ctx, testcontainers.StopTimeout(0)); err != nil && !isNotFound(err) {
+			errs = append(errs, n.errorf("remove", err))
+		}
 	}
-	if err := c.Terminate(ctx, testcontainers.StopTimeout(0)); err != nil && !isNotFound(err) {
-		return n.errorf("remove", err)
+	return errors.Join(errs...)
+}
+
+// Upgrade replaces the node's server by another version on the same dataDir, address
+// and name: it stops the container (SIGTERM), creates one from the other version's
+// image that mounts the same data volume, and starts it. zoo.cfg keeps the node's
+// keys, plus what the new version needs (4lw whitelist, AdminServer off). Any
+// version may follow any other: a downgrade is the same operation.
+func (n *Node) Upgrade(ctx context.Context, to Version) error {
+	if err := checkImage(ctx, to); err != nil {
+		return err
 	}
-	return nil
+	if _, ok := n.ens.settings.tmpfs["/data"]; ok {
+		return n.errorf("upgrade", fmt.Errorf("the dataDir is a tmpfs: it would not survive the container"))
+	}
+	if err := n.Stop(ctx); err != nil {
+		return err
+	}
+	oldID, err := n.id()
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.retired = append(n.retired, n.ctr)
+	n.version = to
+	if to.FourLetterWhitelist {
+		n.config.set("4lw.commands.whitelist", "*")
+	}
+	if to.AdminServer {
+		n.config.set("admin.enableServer", "false")
+	}
+	n.mu.Unlock()
+	if err := n.createFrom(ctx, oldID); err != nil {
+		return n.errorf("upgrade to "+to.Version, err)
+	}
+	return n.Start(ctx)
 }
 
 // Exited reports whether the node's container stopped by itself or was stopped, and
