@@ -3,6 +3,7 @@ module github.com/zkchaos/zkchaos
 go 1.26.0
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/containerd/errdefs v1.0.0
 	github.com/go-zookeeper/zk v1.0.4
 	github.com/moby/moby/api v1.56.1
