@@ -9,7 +9,7 @@ TEST_LABELS ?= !slow
 
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build images demo test unit scenarios slow matrix workshop report bench fuzz vet clean
+.PHONY: all build images demo test unit scenarios slow upgrade matrix workshop report bench fuzz vet clean
 
 all: build
 
@@ -24,6 +24,12 @@ images:
 ## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed; prints the HTML report's path
 demo: images build
 	bin/zkchaos demo
+
+## upgrade: rolling upgrades and a downgrade under load, checked with porcupine (3.8.0→3.9.3 also runs in make test)
+upgrade: images
+	@mkdir -p $(REPORTS)
+	$(GINKGO) -v --label-filter='upgrade' --junit-report=junit-upgrade.xml --output-dir=$(REPORTS) --timeout=1h ./scenarios; status=$$?; \
+		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; exit $$status
 
 ## matrix: the qualification matrix — every failure on every version (about 10 min per version) → reports/out/html/{index.html,matrix.md}
 VERSIONS ?= 3.4.13,3.8.0,3.9.3

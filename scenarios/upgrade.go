@@ -1,0 +1,271 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/history"
+	"github.com/zkchaos/zkchaos/reports"
+)
+
+// NoSnapshot is ZOOKEEPER-3056's start-up failure: a server of 3.5+ finds
+// transaction logs but no snapshot in a dataDir written by 3.4 and refuses to start.
+const NoSnapshot = "No snapshot found, but there are log entries"
+
+// Upgrade is a rolling upgrade (or downgrade) of a running ensemble under a
+// client workload, one node at a time on the same data volumes, checked with
+// porcupine afterwards.
+type Upgrade struct {
+	From, To harness.Version
+	Nodes    int
+	// LeaderFirst swaps the leader first; the default is followers first (in myid
+	// order) and the leader last, as operators usually do.
+	LeaderFirst bool
+	// TrustEmpty sets snapshot.trust.empty=true on each node as it is upgraded:
+	// the documented workaround for ZOOKEEPER-3056 (3.4 dataDirs without a snapshot).
+	TrustEmpty bool
+	// Seeds znodes are written before the workload (acknowledged writes that must
+	// survive); Clients sessions run the workload throughout.
+	Seeds, Clients int
+	Record         *reports.Record
+	// Artifacts, when set, is where the history and porcupine's visualisation go.
+	Artifacts string
+
+	progress io.Writer
+}
+
+// NewUpgrade prepares a rolling upgrade from one version to another.
+func NewUpgrade(from, to harness.Version, nodes int, progress io.Writer) *Upgrade {
+	return &Upgrade{From: from, To: to, Nodes: nodes, Seeds: 20, Clients: 4, progress: progress,
+		Record: reports.New("upgrade-"+from.Version+"-to", fmt.Sprintf("Rolling upgrade %s → %s on %d nodes under load", from.Version, to.Version, nodes), to.Version)}
+}
+
+// Swap is one node's replacement.
+type Swap struct {
+	Node     string
+	Leader   bool    // it was the leader when it was swapped
+	Seconds  float64 // from its stop until it served on the new version (or the bound)
+	Serving  bool
+	ExitCode int    // when its container exited
+	Evidence string // the line that says why it did not serve
+}
+
+// UpgradeResult is what a rolling upgrade did.
+type UpgradeResult struct {
+	Swaps   []Swap
+	History history.History
+	Stats   history.Stats
+	Check   history.Result
+	// SeedsIntact counts the seed znodes read back after the upgrade (of Seeds).
+	SeedsIntact int
+	// Stopped: a node did not serve on the new version, and the upgrade stopped there
+	// (an operator would not take down the next node of a degraded ensemble).
+	Stopped bool
+}
+
+// Run upgrades a fresh ensemble of From to To node by node while the workload runs.
+func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
+	rec := u.Record
+	ens, err := harness.Run(ctx, harness.WithVersion(u.From.Version), harness.WithNodes(u.Nodes), harness.WithProgress(u.progress))
+	defer func() {
+		if terr := ens.Terminate(ctx); terr != nil {
+			err = errors.Join(err, terr)
+		}
+	}()
+	if err != nil {
+		return res, err
+	}
+	track(ens, rec)
+	if err := writeSeeds(ctx, ens, u.Seeds); err != nil {
+		return res, err
+	}
+	rec.Add(reports.KindStep, "", "%d seed znodes written on %s (acknowledged)", u.Seeds, u.From.Version)
+
+	wctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	type out struct {
+		h   history.History
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		h, err := history.Run(wctx, history.Workload{
+			Servers: [][]string{ens.ClientAddrs()}, Clients: u.Clients, Keys: 5,
+			Duration: 15 * time.Minute, MaxOps: 200000, Seed: 1, SessionTimeout: 10 * time.Second,
+			Pause: 20 * time.Millisecond, Log: u.progress,
+		})
+		done <- out{h, err}
+	}()
+	rec.Add(reports.KindClient, "", "workload: %d sessions doing create / versioned set / sync+get / get on 5 keys", u.Clients)
+	time.Sleep(2 * time.Second) // traffic before the first swap, to compare with
+
+	order, err := u.order(ctx, ens)
+	if err != nil {
+		return res, err
+	}
+	for _, n := range order {
+		sw, err := u.swap(ctx, ens, n)
+		res.Swaps = append(res.Swaps, sw)
+		if err != nil {
+			return res, err
+		}
+		if !sw.Serving {
+			res.Stopped = true
+			rec.Add(reports.KindState, n.Name, "the upgrade stops here: %s does not serve on %s", n.Name, u.To.Version)
+			break
+		}
+	}
+	time.Sleep(2 * time.Second)
+	stopLoad()
+	o := <-done
+	if o.err != nil && !errors.Is(o.err, context.Canceled) {
+		return res, o.err
+	}
+	res.History, res.Stats = o.h, o.h.Stats()
+	rec.Add(reports.KindClient, "", "%s", res.Stats)
+	if res.Check, err = history.Check(res.History, history.Options{Timeout: time.Minute}); err != nil {
+		return res, err
+	}
+	rec.Add(reports.KindEvidence, "", "porcupine: %s", res.Check)
+	if u.Artifacts != "" && !res.Check.Linearizable {
+		_ = res.History.Save(filepath.Join(u.Artifacts, "history.json"))
+		_ = res.Check.WriteVisualization(filepath.Join(u.Artifacts, "porcupine.html"))
+	}
+	res.SeedsIntact, err = readSeeds(ctx, ens, u.Seeds)
+	return res, err
+}
+
+// order is the swap order: followers by myid then the leader, or the leader first.
+func (u *Upgrade) order(ctx context.Context, ens *harness.Ensemble) ([]*harness.Node, error) {
+	leader, err := ens.Leader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	order := ens.Others(leader)
+	if u.LeaderFirst {
+		return append([]*harness.Node{leader}, order...), nil
+	}
+	return append(order, leader), nil
+}
+
+func (u *Upgrade) swap(ctx context.Context, ens *harness.Ensemble, n *harness.Node) (Swap, error) {
+	rec := u.Record
+	sw := Swap{Node: n.Name, Leader: n.State(ctx).Mode == harness.ModeLeader}
+	if u.TrustEmpty {
+		if err := n.SetConfig(ctx, "snapshot.trust.empty", "true"); err != nil {
+			return sw, err
+		}
+	}
+	mark, err := n.LogMark(ctx)
+	if err != nil {
+		return sw, err
+	}
+	role := "follower"
+	if sw.Leader {
+		role = "leader"
+	}
+	t0 := time.Now()
+	if err := n.Upgrade(ctx, u.To); err != nil {
+		return sw, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	werr := ens.WaitServing(wctx, n)
+	cancel()
+	sw.Seconds, sw.Serving = time.Since(t0).Seconds(), werr == nil
+	rec.FaultSpan(n.Name, t0, time.Now(), "%s (%s) replaced: %s → %s on the same dataDir", n.Name, role, u.From.Version, u.To.Version)
+	if sw.Serving {
+		rec.Add(reports.KindState, n.Name, "serving on %s %.1f s after its stop", u.To.Version, sw.Seconds)
+		return sw, nil
+	}
+	exited, code, _ := n.Exited(ctx)
+	if exited {
+		sw.ExitCode = code
+	}
+	logs, _ := n.LogSince(ctx, mark)
+	if l := firstLine(logs, NoSnapshot); l != "" {
+		sw.Evidence = l
+	} else if l := firstLine(logs, "ERROR"); l != "" {
+		sw.Evidence = l
+	}
+	rec.Add(reports.KindState, n.Name, "not serving on %s after %.0f s (exited %v, code %d): %s", u.To.Version, sw.Seconds, exited, code, sw.Evidence)
+	return sw, nil
+}
+
+const seedParent = "/zkchaos-seed"
+
+func writeSeeds(ctx context.Context, ens *harness.Ensemble, count int) error {
+	conn, err := ens.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.Create(seedParent, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return err
+	}
+	for i := range count {
+		if _, err := conn.Create(fmt.Sprintf("%s/s%03d", seedParent, i), []byte(fmt.Sprint(i)), 0, zk.WorldACL(zk.PermAll)); err != nil {
+			return fmt.Errorf("seed %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// readSeeds counts the seeds a fresh session reads back (after a sync) through
+// every serving node.
+func readSeeds(ctx context.Context, ens *harness.Ensemble, count int) (int, error) {
+	intact := count
+	states := ens.States(ctx)
+	for _, n := range ens.Nodes() {
+		if !states[n.MyID].Mode.Serving() {
+			continue
+		}
+		conn, err := n.Connect(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := conn.Sync(seedParent); err != nil {
+			conn.Close()
+			return 0, err
+		}
+		kids, _, err := conn.Children(seedParent)
+		conn.Close()
+		if err != nil {
+			return 0, err
+		}
+		got := 0
+		for i := range count {
+			if slices.Contains(kids, fmt.Sprintf("s%03d", i)) {
+				got++
+			}
+		}
+		intact = min(intact, got)
+	}
+	return intact, nil
+}
+
+// Summary is one line per upgrade for the record and the report.
+func (r UpgradeResult) Summary() string {
+	var swaps []string
+	for _, s := range r.Swaps {
+		what := fmt.Sprintf("%.1f s", s.Seconds)
+		if !s.Serving {
+			what = fmt.Sprintf("NOT serving (exit %d)", s.ExitCode)
+		}
+		role := ""
+		if s.Leader {
+			role = " (leader)"
+		}
+		swaps = append(swaps, s.Node+role+": "+what)
+	}
+	return fmt.Sprintf("swaps: %s; longest gap without an answer %v; %d ops, %d unknown; porcupine: %s; seeds intact %d",
+		strings.Join(swaps, ", "), r.Stats.LongestGap.Round(time.Millisecond), r.Stats.Ops, r.Stats.ByClass[history.Unknown], r.Check, r.SeedsIntact)
+}
