@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"regexp"
 	"sort"
@@ -71,6 +72,9 @@ func cellParts(r *Record) []cellPart {
 	r.mu.Unlock()
 	fix := v.FixStatus()
 	var parts []cellPart
+	if group(r.Scenario) == "upgrade" {
+		return upgradeParts(r, v, fix)
+	}
 	switch {
 	case v.Reproduced:
 		parts = append(parts, cellPart{"reproduced ✓", "good"})
@@ -95,6 +99,43 @@ func cellParts(r *Record) []cellPart {
 		parts[len(parts)-1].Text = "fix not available"
 	}
 	return parts
+}
+
+// upgradeParts says an upgrade path's verdict: Reproduced means the path failed
+// (e.g. ZOOKEEPER-3056), Fix whether it completed (with the workaround, if any),
+// and the figures give the longest time without an answer.
+func upgradeParts(r *Record, v Verdict, fix string) []cellPart {
+	r.mu.Lock()
+	gap, hasGap := r.Figures["longest_gap_ms"]
+	r.mu.Unlock()
+	var parts []cellPart
+	if v.Reproduced {
+		parts = append(parts, cellPart{"upgrade fails ✗", "bad"})
+		switch fix {
+		case FixWorks:
+			parts = append(parts, cellPart{"workaround works", "good"})
+		case FixFails:
+			parts = append(parts, cellPart{"workaround fails", "bad"})
+		}
+		return parts
+	}
+	if fix != FixWorks {
+		return []cellPart{{"upgrade did not complete ✗", "bad"}}
+	}
+	parts = append(parts, cellPart{"served throughout ✓ · linearizable ✓", "good"})
+	if hasGap {
+		parts = append(parts, cellPart{fmt.Sprintf("longest gap %.0f ms", gap), "neutral"})
+	}
+	return parts
+}
+
+// CellText is a run's verdict as the matrix words it.
+func CellText(r *Record) string {
+	var texts []string
+	for _, p := range cellParts(r) {
+		texts = append(texts, p.Text)
+	}
+	return strings.Join(texts, " · ")
 }
 
 func buildMatrix(records []*Record, link func(*Record) string) matrix {

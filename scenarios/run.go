@@ -33,16 +33,18 @@ type Entry struct {
 	Name, Title string
 	// Minutes is a rough duration per version on 2 cores, for progress messages.
 	Minutes float64
-	Run     func(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (*reports.Record, error)
+	// Skip, when set, says the entry has nothing to do on a version.
+	Skip func(v harness.Version) bool
+	Run  func(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (*reports.Record, error)
 }
 
 // Catalog lists the scenarios `zkchaos run`, `qualify` and `workshop` know, in order.
 var Catalog = []Entry{
-	{"F1", "A restarted node never rejoins: election rounds (ZOOKEEPER-1514)", 1.5, RunF1},
-	{"F2", "Transaction logs and snapshots fill dataDir/version-2", 1.5, RunF2},
-	{"F3", "Some processes on one client host cannot connect (maxClientCnxns)", 1, RunF3},
-	{"F4", "Have smaller server identifier: the smallest myid restarted last", 4, RunF4},
-	{"F5", "A short-connection flood overflows the listen backlog of 50", 2, RunF5},
+	{Name: "F1", Title: "A restarted node never rejoins: election rounds (ZOOKEEPER-1514)", Minutes: 1.5, Run: RunF1},
+	{Name: "F2", Title: "Transaction logs and snapshots fill dataDir/version-2", Minutes: 1.5, Run: RunF2},
+	{Name: "F3", Title: "Some processes on one client host cannot connect (maxClientCnxns)", Minutes: 1, Run: RunF3},
+	{Name: "F4", Title: "Have smaller server identifier: the smallest myid restarted last", Minutes: 4, Run: RunF4},
+	{Name: "F5", Title: "A short-connection flood overflows the listen backlog of 50", Minutes: 2, Run: RunF5},
 }
 
 // Lookup finds a catalog entry by name (case-insensitive).

@@ -59,16 +59,22 @@ reproduced": that is a result, e.g. F1 on versions where ZOOKEEPER-1514 is fixed
 	rootCmd.AddCommand(runCmd)
 
 	var qversions []string
-	var qscen, qout string
+	var qscen, qout, qfrom, qto string
 	qualify := &cobra.Command{
 		Use:   "qualify",
 		Short: "Run every failure on every version and write the qualification matrix",
 		Long: `Run the documented failures on each version and write the qualification
 matrix — failure × version → reproduced / detected / fix works / fix not
 available, each cell linked to its evidence — as Markdown (matrix.md) and HTML
-(index.html), then print the Markdown. About 10 minutes per version on 2 cores.`,
+(index.html), then print the Markdown. About 10 minutes per version on 2 cores.
+
+With --from A --to B it qualifies an upgrade: the failures on A and on B, a
+rolling upgrade A → B under a porcupine-checked workload (served throughout?
+longest gap, client errors, linearizable?), and what changes between A and B
+(upgrade-A-B.md).`,
 		Example: `  zkchaos qualify --versions 3.4.13,3.8.0,3.9.3
-  zkchaos qualify --versions 3.9.3 --scenarios F3,F5`,
+  zkchaos qualify --versions 3.9.3 --scenarios F3,F5
+  zkchaos qualify --from 3.8.0 --to 3.9.3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var entries []scenarios.Entry
@@ -79,6 +85,12 @@ available, each cell linked to its evidence — as Markdown (matrix.md) and HTML
 				}
 				entries = append(entries, es...)
 			}
+			if (qfrom == "") != (qto == "") {
+				return usageErr("--from and --to go together")
+			}
+			if qfrom != "" {
+				qversions = []string{qfrom, qto}
+			}
 			vs, err := lookupVersions(qversions)
 			if err != nil {
 				return err
@@ -86,10 +98,23 @@ available, each cell linked to its evidence — as Markdown (matrix.md) and HTML
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			n := newConsoleNarrator(cmd.OutOrStdout(), nil, true)
+			if qfrom != "" {
+				entries = append(entries, upgradeEntry(vs[0]))
+				vs = vs[:1]
+				vs = append(vs, mustLookup(qto))
+			}
 			err = runAndReport(ctx, n, entries, vs, qout)
 			md, rerr := os.ReadFile(filepath.Join(qout, "html", "matrix.md"))
 			if rerr == nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "\n%s", md)
+			}
+			if qfrom != "" {
+				path, derr := writeUpgradeDiff(qout, vs[0], vs[1])
+				if derr != nil {
+					return errors.Join(err, derr)
+				}
+				b, _ := os.ReadFile(path)
+				fmt.Fprintf(cmd.OutOrStdout(), "\n%s\nupgrade report: %s\n", b, path)
 			}
 			return err
 		},
@@ -97,6 +122,8 @@ available, each cell linked to its evidence — as Markdown (matrix.md) and HTML
 	qualify.Flags().StringSliceVar(&qversions, "versions", harness.VersionNames(), "versions to qualify")
 	qualify.Flags().StringVar(&qscen, "scenarios", "all", "scenarios, comma-separated (F1..F5 or all)")
 	qualify.Flags().StringVar(&qout, "out", "reports/out", "report folder")
+	qualify.Flags().StringVar(&qfrom, "from", "", "qualify an upgrade from this version (with --to)")
+	qualify.Flags().StringVar(&qto, "to", "", "qualify an upgrade to this version (with --from)")
 	rootCmd.AddCommand(qualify)
 
 	var wversion, wout string
@@ -184,6 +211,9 @@ func runAndReport(ctx context.Context, n *consoleNarrator, entries []scenarios.E
 	var pages []string
 	for _, v := range vs {
 		for _, e := range entries {
+			if e.Skip != nil && e.Skip(v) {
+				continue
+			}
 			n.Banner("%s on ZooKeeper %s — %s (about %.0f min)", e.Name, v.Version, e.Title, e.Minutes)
 			t0 := time.Now()
 			rec, err := e.Run(ctx, v, n, n.ProgressWriter())
@@ -374,4 +404,93 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+func mustLookup(name string) harness.Version {
+	v, _ := harness.LookupVersion(name)
+	return v
+}
+
+// upgradeEntry runs the rolling upgrade from → (the version it is run on); it runs
+// only on a version newer or older than from, not on from itself.
+func upgradeEntry(from harness.Version) scenarios.Entry {
+	return scenarios.Entry{Name: "upgrade", Title: "Rolling upgrade from " + from.Version, Minutes: 2,
+		Skip: func(to harness.Version) bool { return to.Version == from.Version },
+		Run: func(ctx context.Context, to harness.Version, n scenarios.Narrator, progress io.Writer) (*reports.Record, error) {
+			return scenarios.QualifyUpgrade(ctx, from, to, n, progress)
+		}}
+}
+
+// writeUpgradeDiff writes upgrade-A-B.md: the upgrade path's result and what
+// changes between A and B — each failure's verdict on both, and the features of
+// the versions table that differ.
+func writeUpgradeDiff(dir string, a, b harness.Version) (string, error) {
+	recs, err := reports.LoadDir(filepath.Join(dir, "runs"))
+	if err != nil {
+		return "", err
+	}
+	find := func(scenario, version string) *reports.Record {
+		for _, r := range recs {
+			if r.Scenario == scenario && r.Version == version {
+				return r
+			}
+		}
+		return nil
+	}
+	var w strings.Builder
+	fmt.Fprintf(&w, "# Upgrade %s → %s\n\n", a.Version, b.Version)
+	if up := find("upgrade-"+a.Version+"-to", b.Version); up != nil {
+		fmt.Fprintf(&w, "**Rolling upgrade:** %s\n\n", reports.CellText(up))
+		for _, e := range up.Verdict.Evidence {
+			fmt.Fprintf(&w, "- %s\n", e)
+		}
+		w.WriteString("\n")
+	}
+	w.WriteString("## The failures on both versions\n\n| failure | " + a.Version + " | " + b.Version + " | changed |\n|---|---|---|---|\n")
+	for _, e := range scenarios.Catalog {
+		ra, rb := find(e.Name, a.Version), find(e.Name, b.Version)
+		ta, tb := "not run", "not run"
+		if ra != nil {
+			ta = reports.CellText(ra)
+		}
+		if rb != nil {
+			tb = reports.CellText(rb)
+		}
+		changed := ""
+		if ta != tb {
+			changed = "**yes**"
+		}
+		fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", e.Name, ta, tb, changed)
+	}
+	w.WriteString("\n## What the versions table says changes\n\n")
+	feature := func(name string, fa, fb any, why string) {
+		if fa != fb {
+			fmt.Fprintf(&w, "- %s: %v in %s, %v in %s — %s\n", name, fa, a.Version, fb, b.Version, why)
+		}
+	}
+	feature("clientPortListenBacklog (ZOOKEEPER-974)", avail(a.ClientPortListenBacklog), avail(b.ClientPortListenBacklog), "F5's configurable backlog")
+	feature("mntr zk_connection_rejected", avail(a.ConnectionRejectedMetric), avail(b.ConnectionRejectedMetric), "F3's refusals counted by the server")
+	feature("4lw.commands.whitelist", required(a.FourLetterWhitelist), required(b.FourLetterWhitelist), "only srvr answers unless whitelisted: monitoring that uses mntr/cons/stat breaks")
+	feature("AdminServer", avail(a.AdminServer), avail(b.AdminServer), "a Jetty server on :8080 unless admin.enableServer=false")
+	feature("election handshake", a.ElectionHandshake, b.ElectionHandshake, "3.5+ advertise their election address and peers dial it back (F4: an unreachable advertised address keeps a node out)")
+	feature("log format", a.LogFormat, b.LogFormat, "notification and connection-limit lines change shape: log-based alerts need updating")
+	path := filepath.Join(dir, "html", "upgrade-"+a.Version+"-"+b.Version+".md")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, []byte(w.String()), 0o644)
+}
+
+func avail(b bool) string {
+	if b {
+		return "available"
+	}
+	return "not available"
+}
+
+func required(b bool) string {
+	if b {
+		return "required"
+	}
+	return "not needed"
 }

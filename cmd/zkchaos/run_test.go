@@ -69,7 +69,7 @@ func TestVerdictLine(t *testing.T) {
 
 // Usage errors exit 2 before anything starts.
 func TestRunUsage(t *testing.T) {
-	for _, args := range [][]string{{"run", "F9"}, {"run", "F3", "--version", "9.9.9"}, {"workshop", "nope"}, {"qualify", "--scenarios", "F1,F7"}, {"run"}} {
+	for _, args := range [][]string{{"run", "F9"}, {"run", "F3", "--version", "9.9.9"}, {"workshop", "nope"}, {"qualify", "--scenarios", "F1,F7"}, {"qualify", "--from", "3.8.0"}, {"qualify", "--from", "3.8.0", "--to", "4.0.0"}, {"run"}} {
 		cmd := exec.Command(zkchaosBin(t), args...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
