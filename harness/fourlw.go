@@ -39,24 +39,36 @@ type State struct {
 	Raw string
 }
 
-// FourLetter sends a four-letter word to addr (ip:port) and returns the whole answer.
+// MaxFourLetterAnswer bounds what one four-letter word may send back.
+const MaxFourLetterAnswer = 8 << 20
+
+// FourLetter sends a four-letter word to addr (ip:port) and returns the whole
+// answer, within ctx's deadline (3 s when it has none). zkchaos diagnose and the
+// harness's probes both use it.
 func FourLetter(ctx context.Context, addr, word string) (string, error) {
+	// Without a deadline in ctx: 2 s to connect, 3 s in all (probes poll often).
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		deadline, _ = ctx.Deadline()
+	}
 	d := net.Dialer{Timeout: 2 * time.Second}
+	if ok {
+		d.Timeout = 0 // ctx's deadline bounds the dial
+	}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
 	_ = conn.SetDeadline(deadline)
 	if _, err := io.WriteString(conn, word); err != nil {
 		return "", err
 	}
-	// Answers are a few KiB; bound them anyway.
-	b, err := io.ReadAll(io.LimitReader(conn, 1<<20))
+	// Answers are a few KiB (cons on a busy server: MiBs); bound them anyway.
+	b, err := io.ReadAll(io.LimitReader(conn, MaxFourLetterAnswer))
 	if err != nil && len(b) == 0 {
 		return "", err
 	}

@@ -263,7 +263,17 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, 
 			}
 			return nil
 		}},
-		{"restart the stuck node alone", func() error { return stuck.Restart(ctx) }},
+		{"restart the stuck node alone", func() error {
+			if err := stuck.Restart(ctx); err != nil {
+				return err
+			}
+			if trigger == F4Drop {
+				// A container restart gets a fresh network namespace, which would drop
+				// the rules; a real host firewall survives a process restart.
+				return DropElectionFrom(ctx, stuck, ens.Others(stuck)...)
+			}
+			return nil
+		}},
 	}
 	switch trigger {
 	case F4Drop:

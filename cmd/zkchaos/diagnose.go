@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkchaos/zkchaos/harness"
 	"github.com/zkchaos/zkchaos/harness/detect"
 )
 
@@ -317,27 +319,13 @@ func printHuman(w io.Writer, obs detect.Observations, findings []detect.Finding,
 	fmt.Fprintf(w, "%d finding(s) from %s\n", len(findings), strings.Join(scope, ", "))
 }
 
-// maxAnswer bounds what one four-letter word may send back (cons on a busy server).
-const maxAnswer = 8 << 20
-
-// fourLetterWord sends one four-letter word and reads the answer.
+// fourLetterWord sends one four-letter word and reads the answer (harness.FourLetter
+// within timeout).
 func fourLetterWord(addr, word string, timeout time.Duration) ([]byte, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return nil, err
-	}
-	if _, err := io.WriteString(c, word); err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(c, maxAnswer))
-	if err != nil && len(b) == 0 {
-		return nil, err
-	}
-	return b, nil
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	answer, err := harness.FourLetter(ctx, addr, word)
+	return []byte(answer), err
 }
 
 // askServer asks srvr, mntr, cons and conf; what a server refuses (not

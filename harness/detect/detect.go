@@ -278,11 +278,14 @@ func DetectF4(o Observations) []Finding {
 		if cause != "" {
 			expl += " " + cause
 		}
-		remedy := "Leave " + n.Node + " as it is and restart the other servers one at a time in ascending myid order" +
-			restartOrder(o, n) + " (the seed's fix): each restarted server has a larger id and dials " + n.Node + " itself."
+		remedy := "Find why its peers cannot dial it back and remove that cause: a firewall or NetworkPolicy dropping connections " +
+			"to its election port, a server." + myidOf(n) + " line that advertises an address the peers cannot reach (3.5+ peers dial that " +
+			"address), a dead election listener (\"As I'm leaving the listener thread\"). Restarting the other servers one at a time in " +
+			"ascending myid order" + restartOrder(o, n) + " (the seed's fix) helps only when they can reach it at the address in their own " +
+			"config: while LOOKING they dial it themselves. Measured by zkchaos: it works for an unreachable advertised address and " +
+			"fails for a firewall drop or a dead listener."
 		if cause != "" {
-			remedy = "First make the election address reachable from its peers (see the explanation); then " +
-				strings.ToLower(remedy[:1]) + remedy[1:]
+			remedy = "First make the election address reachable from its peers (see the explanation). " + remedy
 		}
 		t := ep.haveSmaller.first
 		if t.IsZero() {
@@ -712,9 +715,11 @@ func DetectF5(o Observations) []Finding {
 			"occasionally fail to connect: the seed's F5. The counters are per network namespace: `ss -ltn` shows which socket "+
 			"(Send-Q is its backlog) if port %d is not the only listener.", port)
 		out = append(out, Finding{Failure: F5, Node: obs.Node, Time: t, Evidence: ev, Explanation: expl,
-			Remedy: "(1) Raise the kernel limits net.core.somaxconn and net.ipv4.tcp_max_syn_backlog; (2) raise the client port backlog " +
-				"with clientPortListenBacklog (ZOOKEEPER-974, ZooKeeper 3.6.0 and later; older versions ignore the key and keep 50); " +
-				"(3) stop opening a connection per request: keep one ZooKeeper session per process and reuse it, which removes the load (the seed's fixes).",
+			Remedy: "(1) Stop opening a connection per request: keep one ZooKeeper session per process and reuse it, which removes the " +
+				"load (measured by zkchaos: no overflow at the same rate); (2) raise the client port backlog with clientPortListenBacklog " +
+				"(ZOOKEEPER-974, ZooKeeper 3.6.0 and later; older versions ignore the key and keep 50) together with the kernel limits " +
+				"net.core.somaxconn and net.ipv4.tcp_max_syn_backlog, which cap it. Raising the kernel limits alone changes nothing while " +
+				"ZooKeeper asks for 50 (the seed's fixes, measured).",
 		})
 	}
 	return out
@@ -730,4 +735,12 @@ func growthTime(snaps []NetstatSnapshot) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// myidOf is the node's myid for a "server.N" hint, or "N" when its log did not tell.
+func myidOf(n *NodeLog) string {
+	if n.MyID >= 0 {
+		return strconv.FormatInt(n.MyID, 10)
+	}
+	return "N"
 }
