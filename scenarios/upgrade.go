@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -137,6 +138,7 @@ func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
 	}
 	rec.Add(reports.KindEvidence, "", "porcupine: %s", res.Check)
 	if u.Artifacts != "" && !res.Check.Linearizable {
+		_ = os.MkdirAll(u.Artifacts, 0o755)
 		_ = res.History.Save(filepath.Join(u.Artifacts, "history.json"))
 		_ = res.Check.WriteVisualization(filepath.Join(u.Artifacts, "porcupine.html"))
 	}
