@@ -58,6 +58,11 @@ type Swap struct {
 	Serving  bool
 	ExitCode int    // when its container exited
 	Evidence string // the line that says why it did not serve
+	// Gap is the longest time no client got an answer while this node was being
+	// swapped (its unavailability window as the clients saw it).
+	Gap time.Duration
+
+	start, end time.Time
 }
 
 // UpgradeResult is what a rolling upgrade did.
@@ -132,6 +137,9 @@ func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
 		return res, o.err
 	}
 	res.History, res.Stats = o.h, o.h.Stats()
+	for i := range res.Swaps {
+		res.Swaps[i].Gap = gapIn(res.History, res.Swaps[i].start, res.Swaps[i].end)
+	}
 	rec.Add(reports.KindClient, "", "%s", res.Stats)
 	if res.Check, err = history.Check(res.History, history.Options{Timeout: time.Minute}); err != nil {
 		return res, err
@@ -183,6 +191,7 @@ func (u *Upgrade) swap(ctx context.Context, ens *harness.Ensemble, n *harness.No
 	werr := ens.WaitServing(wctx, n)
 	cancel()
 	sw.Seconds, sw.Serving = time.Since(t0).Seconds(), werr == nil
+	sw.start, sw.end = t0, time.Now()
 	rec.FaultSpan(n.Name, t0, time.Now(), "%s (%s) replaced: %s → %s on the same dataDir", n.Name, role, u.From.Version, u.To.Version)
 	if sw.Serving {
 		rec.Add(reports.KindState, n.Name, "serving on %s %.1f s after its stop", u.To.Version, sw.Seconds)
@@ -200,6 +209,25 @@ func (u *Upgrade) swap(ctx context.Context, ens *harness.Ensemble, n *harness.No
 	}
 	rec.Add(reports.KindState, n.Name, "not serving on %s after %.0f s (exited %v, code %d): %s", u.To.Version, sw.Seconds, exited, code, sw.Evidence)
 	return sw, nil
+}
+
+// gapIn is the longest stretch within [from, to] in which no operation got an
+// answer (one that is not unknown).
+func gapIn(h history.History, from, to time.Time) time.Duration {
+	a, b := from.Sub(h.Start), to.Sub(h.Start)
+	prev, longest := a, time.Duration(0)
+	var answered []time.Duration
+	for _, op := range h.Ops {
+		if op.Output.Class != history.Unknown && op.Return >= a && op.Return <= b {
+			answered = append(answered, op.Return)
+		}
+	}
+	slices.Sort(answered)
+	for _, t := range append(answered, b) {
+		longest = max(longest, t-prev)
+		prev = t
+	}
+	return longest
 }
 
 const seedParent = "/zkchaos-seed"
@@ -258,7 +286,7 @@ func readSeeds(ctx context.Context, ens *harness.Ensemble, count int) (int, erro
 func (r UpgradeResult) Summary() string {
 	var swaps []string
 	for _, s := range r.Swaps {
-		what := fmt.Sprintf("%.1f s", s.Seconds)
+		what := fmt.Sprintf("%.1f s, clients without an answer for %d ms at most", s.Seconds, s.Gap.Milliseconds())
 		if !s.Serving {
 			what = fmt.Sprintf("NOT serving (exit %d)", s.ExitCode)
 		}
