@@ -136,6 +136,7 @@ var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"),
 					rec.Note("%s, %d nodes, trigger %s: myid 1 restarted last rejoined after %.1f s: this trigger does not keep the smallest myid out on this version", v.Version, nodes, trigger, c.Seconds)
 					return
 				}
+				rec.Verdict.Reproduced = true
 				exited, code, err := ens.Node(1).Exited(ctx)
 				Expect(err).NotTo(HaveOccurred())
 				if exited {
@@ -145,6 +146,7 @@ var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"),
 					Expect(f4).NotTo(BeNil(), "the F4 detector names the stuck node: %v", c.Findings)
 					Expect(f4.Node).To(Equal("zk1"))
 					rec.Evidence("zk1", "F4 detector: %s", f4.Explanation)
+					rec.Verdict.Detected = true
 				}
 				remedies, err := scenarios.TryRemedies(ctx, ens, trigger, short, rec)
 				Expect(err).NotTo(HaveOccurred())
@@ -158,6 +160,13 @@ var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"),
 				}
 				last := remedies[len(remedies)-1]
 				Expect(last.Worked).To(BeTrue(), "the last remedy tried brought myid 1 back")
+				// The verdict's fix is the seed's: it fails on this version if it failed in any stuck case.
+				switch {
+				case !remedies[0].Worked:
+					rec.Verdict.Fix, rec.Verdict.Fixed = reports.FixFails, false
+				case rec.Verdict.Fix == "":
+					rec.Verdict.Fix, rec.Verdict.Fixed = reports.FixWorks, true
+				}
 				rec.Note("%s, %d nodes, trigger %s: myid 1 restarted last stayed out (%s bound); remedies tried in turn: %s; the first that worked: %q (%.1f s). The seed's remedy worked: %v",
 					v.Version, nodes, trigger, short, remedyList(remedies), worked[0], last.Seconds, remedies[0].Worked)
 				Expect(ens.Terminate(ctx)).To(Succeed())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -427,6 +428,14 @@ func track(ens *harness.Ensemble, rec *reports.Record) {
 	if ens == nil || rec == nil {
 		return
 	}
-	rec.SetNodes(nodeNames(ens)...)
+	// One record may span several ensembles (F4's experiment, F1's replays): keep
+	// every lane seen.
+	names := append([]string(nil), rec.Nodes...)
+	for _, n := range nodeNames(ens) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	rec.SetNodes(names...)
 	ens.Watch(500*time.Millisecond, func(n *harness.Node, m harness.Mode) { rec.State(n.Name, string(m)) })
 }
