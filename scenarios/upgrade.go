@@ -47,7 +47,7 @@ type Upgrade struct {
 // NewUpgrade prepares a rolling upgrade from one version to another.
 func NewUpgrade(from, to harness.Version, nodes int, progress io.Writer) *Upgrade {
 	return &Upgrade{From: from, To: to, Nodes: nodes, Seeds: 20, Clients: 4, progress: progress,
-		Record: reports.New("upgrade-"+from.Version+"-to", fmt.Sprintf("Rolling upgrade %s → %s on %d nodes under load", from.Version, to.Version, nodes), to.Version)}
+		Record: reports.New("upgrade-from-"+from.Version, fmt.Sprintf("Rolling upgrade %s → %s on %d nodes under load", from.Version, to.Version, nodes), to.Version)}
 }
 
 // Swap is one node's replacement.

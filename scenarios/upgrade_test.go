@@ -75,7 +75,7 @@ var _ = Describe("Upgrade: rolling version changes under load", Label("upgrade")
 
 		It("3.8.0 → 3.9.3, 5 nodes, followers first", func(ctx SpecContext) {
 			u := scenarios.NewUpgrade(mustVersion("3.8.0"), mustVersion("3.9.3"), 5, GinkgoWriter)
-			u.Record.Scenario += "-5"
+			u.Record.Scenario += "-5-nodes"
 			served(u, run(ctx, u, "3.8.0-3.9.3-5"))
 		}, SpecTimeout(12*time.Minute))
 

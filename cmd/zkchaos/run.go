@@ -439,7 +439,7 @@ func writeUpgradeDiff(dir string, a, b harness.Version) (string, error) {
 	}
 	var w strings.Builder
 	fmt.Fprintf(&w, "# Upgrade %s → %s\n\n", a.Version, b.Version)
-	if up := find("upgrade-"+a.Version+"-to", b.Version); up != nil {
+	if up := find("upgrade-from-"+a.Version, b.Version); up != nil {
 		fmt.Fprintf(&w, "**Rolling upgrade:** %s\n\n", reports.CellText(up))
 		for _, e := range up.Verdict.Evidence {
 			fmt.Fprintf(&w, "- %s\n", e)
