@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +79,46 @@ func TestRunUsage(t *testing.T) {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 			t.Errorf("%v: %v, stderr %s", args, err, errb.String())
+		}
+	}
+}
+
+// The upgrade report of `qualify --from A --to B`: the path's verdict, each
+// failure on both versions with the changes marked, and the features that differ.
+func TestUpgradeDiff(t *testing.T) {
+	dir := t.TempDir()
+	a, b := mustLookup("3.4.13"), mustLookup("3.8.0")
+	write := func(r *reports.Record) {
+		if _, err := r.WriteJSON(filepath.Join(dir, "runs")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f5a := reports.New("F5", "flood", a.Version)
+	f5a.Verdict.Reproduced, f5a.Verdict.Detected, f5a.Verdict.Fix = true, true, reports.FixNotAvailable
+	f5b := reports.New("F5", "flood", b.Version)
+	f5b.Verdict.Reproduced, f5b.Verdict.Detected, f5b.Verdict.Fix = true, true, reports.FixWorks
+	up := reports.New("upgrade-from-"+a.Version, "Rolling upgrade", b.Version)
+	up.Verdict.Reproduced, up.Verdict.Fix = true, reports.FixWorks
+	up.Evidence("zk1", "zk1 does not start on 3.8.0: No snapshot found, but there are log entries")
+	for _, r := range []*reports.Record{f5a, f5b, up} {
+		write(r)
+	}
+	path, err := writeUpgradeDiff(dir, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	for _, want := range []string{
+		"# Upgrade 3.4.13 → 3.8.0",
+		"**Rolling upgrade:** upgrade fails ✗ · workaround works",
+		"No snapshot found",
+		"| F5 | reproduced ✓ · detected ✓ · fix not available | reproduced ✓ · detected ✓ · fix works | **yes** |",
+		"| F1 | not run | not run |  |",
+		"clientPortListenBacklog (ZOOKEEPER-974): not available in 3.4.13, available in 3.8.0",
+		"election handshake: sid in 3.4.13, v1 in 3.8.0",
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("missing %q in:\n%s", want, got)
 		}
 	}
 }
