@@ -463,8 +463,10 @@ func writeUpgradeDiff(dir string, a, b harness.Version) (string, error) {
 		fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", e.Name, ta, tb, changed)
 	}
 	w.WriteString("\n## What the versions table says changes\n\n")
+	differ := false
 	feature := func(name string, fa, fb any, why string) {
 		if fa != fb {
+			differ = true
 			fmt.Fprintf(&w, "- %s: %v in %s, %v in %s — %s\n", name, fa, a.Version, fb, b.Version, why)
 		}
 	}
@@ -474,6 +476,9 @@ func writeUpgradeDiff(dir string, a, b harness.Version) (string, error) {
 	feature("AdminServer", avail(a.AdminServer), avail(b.AdminServer), "a Jetty server on :8080 unless admin.enableServer=false")
 	feature("election handshake", a.ElectionHandshake, b.ElectionHandshake, "3.5+ advertise their election address and peers dial it back (F4: an unreachable advertised address keeps a node out)")
 	feature("log format", a.LogFormat, b.LogFormat, "notification and connection-limit lines change shape: log-based alerts need updating")
+	if !differ {
+		w.WriteString("- nothing: both versions have the same options, metrics, election handshake and log formats here\n")
+	}
 	path := filepath.Join(dir, "html", "upgrade-"+a.Version+"-"+b.Version+".md")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err

@@ -122,3 +122,19 @@ func TestUpgradeDiff(t *testing.T) {
 		}
 	}
 }
+
+func TestUpgradeDiffSameFeatures(t *testing.T) {
+	dir := t.TempDir()
+	r := reports.New("F3", "x", "3.8.0")
+	if _, err := r.WriteJSON(filepath.Join(dir, "runs")); err != nil {
+		t.Fatal(err)
+	}
+	path, err := writeUpgradeDiff(dir, mustLookup("3.8.0"), mustLookup("3.9.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if !strings.Contains(string(got), "- nothing: both versions") {
+		t.Fatalf("no 'nothing changes' line:\n%s", got)
+	}
+}
