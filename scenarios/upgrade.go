@@ -300,6 +300,28 @@ func (r UpgradeResult) Summary() string {
 		strings.Join(swaps, ", "), r.Stats.LongestGap.Round(time.Millisecond), r.Stats.Ops, r.Stats.ByClass[history.Unknown], r.Check, r.SeedsIntact)
 }
 
+// RecordTo puts the result's summary (after prefix) into rec's evidence and its
+// figures — operations, unknown outcomes, checked, porcupine time, the longest gap,
+// each swap's time and gap — into rec's figures.
+func (r UpgradeResult) RecordTo(rec *reports.Record, prefix string) {
+	rec.Evidence("", "%s%s", prefix, r.Summary())
+	rec.Figure("longest_gap_ms", float64(r.Stats.LongestGap.Milliseconds()))
+	rec.Figure("ops", float64(r.Stats.Ops))
+	rec.Figure("unknown_ops", float64(r.Stats.ByClass[history.Unknown]))
+	rec.Figure("ops_checked", float64(r.Check.Checked))
+	rec.Figure("porcupine_ms", float64(r.Check.Duration.Microseconds())/1000)
+	for _, s := range r.Swaps {
+		rec.Figure(s.Node+"_swap_s", s.Seconds)
+		rec.Figure(s.Node+"_swap_gap_ms", float64(s.Gap.Milliseconds()))
+	}
+}
+
+// Completed says whether the upgrade went through: every node swapped and
+// serving, the history linearizable, every seed intact.
+func (u *Upgrade) Completed(r UpgradeResult) bool {
+	return !r.Stopped && len(r.Swaps) == u.Nodes && r.Check.Linearizable && r.SeedsIntact == u.Seeds
+}
+
 // QualifyUpgrade runs the rolling upgrade from → to (3 nodes, followers first) and,
 // if a node does not start on the new version because its dataDir has no snapshot
 // (ZOOKEEPER-3056), again with the documented workaround. It returns the upgrade's
@@ -315,16 +337,10 @@ func QualifyUpgrade(ctx context.Context, from, to harness.Version, n Narrator, p
 		return rec, err
 	}
 	n.Say("%s", r.Summary())
-	ok := func(r UpgradeResult) bool {
-		return !r.Stopped && r.Check.Linearizable && r.SeedsIntact == u.Seeds
-	}
-	rec.Evidence("", "%s", r.Summary())
-	rec.Figure("longest_gap_ms", float64(r.Stats.LongestGap.Milliseconds()))
-	rec.Figure("unknown_ops", float64(r.Stats.ByClass[history.Unknown]))
-	rec.Figure("ops_checked", float64(r.Check.Checked))
+	r.RecordTo(rec, "")
 	if !r.Stopped {
-		rec.Verdict.Fixed = ok(r)
-		rec.Verdict.Fix = fixStatus(ok(r))
+		rec.Verdict.Fixed = u.Completed(r)
+		rec.Verdict.Fix = fixStatus(rec.Verdict.Fixed)
 		return rec, nil
 	}
 	dead := r.Swaps[len(r.Swaps)-1]
@@ -342,10 +358,9 @@ func QualifyUpgrade(ctx context.Context, from, to harness.Version, n Narrator, p
 		return rec, err
 	}
 	n.Say("%s", rw.Summary())
-	rec.Evidence("", "with snapshot.trust.empty=true: %s", rw.Summary())
-	rec.Figure("longest_gap_ms", float64(rw.Stats.LongestGap.Milliseconds()))
-	rec.Verdict.Fixed = ok(rw)
-	rec.Verdict.Fix = fixStatus(ok(rw))
-	rec.Note("%s → %s: a node whose dataDir has transaction logs but no snapshot does not start (%s); snapshot.trust.empty=true lets the upgrade through: %v", from.Version, to.Version, NoSnapshot, ok(rw))
+	rw.RecordTo(rec, "with snapshot.trust.empty=true: ")
+	rec.Verdict.Fixed = w.Completed(rw)
+	rec.Verdict.Fix = fixStatus(rec.Verdict.Fixed)
+	rec.Note("%s → %s: a node whose dataDir has transaction logs but no snapshot does not start (%s); snapshot.trust.empty=true lets the upgrade through: %v", from.Version, to.Version, NoSnapshot, rec.Verdict.Fixed)
 	return rec, nil
 }

@@ -36,17 +36,9 @@ var _ = Describe("Upgrade: rolling version changes under load", Label("upgrade")
 		Expect(r.Stats.ByClass[history.OK]).To(BeNumerically(">", 100), "the workload ran throughout: %s", r.Stats)
 		Expect(r.Check.Linearizable).To(BeTrue(), "porcupine: %s (history and visualisation in %s)", r.Check, u.Artifacts)
 		Expect(r.SeedsIntact).To(Equal(u.Seeds), "no acknowledged seed write lost")
+		Expect(u.Completed(r)).To(BeTrue())
 		rec := u.Record
-		rec.Evidence("", "%s", r.Summary())
-		rec.Figure("longest_gap_ms", float64(r.Stats.LongestGap.Milliseconds()))
-		rec.Figure("ops", float64(r.Stats.Ops))
-		rec.Figure("unknown_ops", float64(r.Stats.ByClass[history.Unknown]))
-		rec.Figure("ops_checked", float64(r.Check.Checked))
-		rec.Figure("porcupine_ms", float64(r.Check.Duration.Microseconds())/1000)
-		for _, s := range r.Swaps {
-			rec.Figure(s.Node+"_swap_s", s.Seconds)
-			rec.Figure(s.Node+"_swap_gap_ms", float64(s.Gap.Milliseconds()))
-		}
+		r.RecordTo(rec, "")
 		rec.Verdict.Fixed = true // the path completed: served, linearizable, nothing lost
 		rec.Verdict.Fix = reports.FixWorks
 		AddReportEntry(rec.Title, r.Summary())
