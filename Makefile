@@ -17,9 +17,9 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/zkchaos ./cmd/zkchaos
 
-## images: build the ZooKeeper node images from Debian's packages (only what is missing or changed)
-images:
-	$(GO) run ./cmd/zkchaos images
+## images: build the ZooKeeper node images from Debian's packages and the client image (only what is missing or changed)
+images: build
+	bin/zkchaos images
 
 ## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed; prints the HTML report's path
 demo: images build

@@ -1,17 +1,11 @@
 package harness
 
 import (
-	"bytes"
 	"context"
-	"debug/buildinfo"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -36,14 +30,10 @@ func (c *Client) IP() string { return c.ip.String() }
 func (c *Client) String() string { return fmt.Sprintf("client %s (%s)", c.Name, c.ip) }
 
 // StartClient starts a client host on the ensemble's network running
-// `zkchaos <args...>`. Client hosts get addresses .101, .102, … in start order.
+// `zkchaos <args...>` from ClientImage (built by `zkchaos images`). Client hosts get
+// addresses .101, .102, … in start order.
 func (e *Ensemble) StartClient(ctx context.Context, name string, args ...string) (*Client, error) {
-	bin, err := ClientBinary(ctx)
-	if err != nil {
-		return nil, err
-	}
-	body, err := os.ReadFile(bin)
-	if err != nil {
+	if err := checkClientImage(ctx); err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
@@ -55,16 +45,12 @@ func (e *Ensemble) StartClient(ctx context.Context, name string, args ...string)
 
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
-			// The newest node image has every tool a client host needs; no other image exists here.
-			Image:          Versions[len(Versions)-1].Image(),
+			Image:          ClientImage,
 			Name:           fmt.Sprintf("zkchaos-%s-client-%s", e.ID, name),
 			Labels:         runLabels(e.ID),
 			Networks:       []string{e.Network},
 			NetworkAliases: map[string][]string{e.Network: {name}},
 			Entrypoint:     append([]string{"/usr/local/bin/zkchaos"}, args...),
-			Files: []testcontainers.ContainerFile{
-				{Reader: bytes.NewReader(body), ContainerFilePath: "/usr/local/bin/zkchaos", FileMode: 0o755},
-			},
 			ConfigModifier: func(cfg *container.Config) { cfg.Hostname = name },
 			EndpointSettingsModifier: func(eps map[string]*mobynet.EndpointSettings) {
 				if ep := eps[e.Network]; ep != nil {
@@ -72,8 +58,10 @@ func (e *Ensemble) StartClient(ctx context.Context, name string, args ...string)
 				}
 			},
 		},
+		Logger:  quietTC{},
 		Started: true,
 	}
+	var err error
 	c.ctr, err = testcontainers.GenericContainer(ctx, req)
 	if err != nil {
 		return c, fmt.Errorf("%s: start: %w", c, err)
@@ -118,69 +106,4 @@ func (c *Client) Stop(ctx context.Context) error {
 		return fmt.Errorf("%s: stop: %w", c, err)
 	}
 	return nil
-}
-
-var (
-	clientBinOnce sync.Once
-	clientBin     string
-	clientBinErr  error
-)
-
-// ClientBinary is a static zkchaos binary for client containers: ZKCHAOS_CLIENT_BINARY
-// if set, else built once per process with `go build` (CGO off, so it runs on any
-// Debian suite's image).
-func ClientBinary(ctx context.Context) (string, error) {
-	clientBinOnce.Do(func() {
-		if p := os.Getenv("ZKCHAOS_CLIENT_BINARY"); p != "" {
-			clientBin = p
-			return
-		}
-		if self := staticSelf(); self != "" {
-			clientBin = self
-			return
-		}
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir := filepath.Join(cache, "zkchaos")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			clientBinErr = err
-			return
-		}
-		// Built under a private name and renamed: parallel suite processes share the cache.
-		tmp := filepath.Join(dir, fmt.Sprintf("zkchaos-client.%d", os.Getpid()))
-		out := filepath.Join(dir, "zkchaos-client")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, "github.com/zkchaos/zkchaos/cmd/zkchaos")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			clientBinErr = fmt.Errorf("build the client binary (set ZKCHAOS_CLIENT_BINARY to a static zkchaos to skip): %w: %s", err, b)
-			return
-		}
-		if err := os.Rename(tmp, out); err != nil {
-			clientBinErr = err
-			return
-		}
-		clientBin = out
-	})
-	return clientBin, clientBinErr
-}
-
-// staticSelf is this process's executable when it is a zkchaos built without cgo
-// (`make build`): it runs in any client container as it is.
-func staticSelf() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	info, err := buildinfo.ReadFile(exe)
-	if err != nil || info.Path != "github.com/zkchaos/zkchaos/cmd/zkchaos" {
-		return ""
-	}
-	for _, kv := range info.Settings {
-		if kv.Key == "CGO_ENABLED" && kv.Value == "0" {
-			return exe
-		}
-	}
-	return ""
 }

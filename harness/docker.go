@@ -15,19 +15,7 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
-	tclog "github.com/testcontainers/testcontainers-go/log"
 )
-
-func init() {
-	// Ryuk's image cannot be pulled here (no registry); zkchaos labels and removes
-	// everything itself (Terminate, Sweep).
-	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
-		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	}
-	// testcontainers-go prints a banner and every container event to stderr by
-	// default; library code stays quiet, progress goes to WithProgress's writer.
-	tclog.SetDefault(tclog.NewNoopLogger())
-}
 
 // Labels put on every container and network zkchaos creates.
 const (
@@ -79,7 +67,7 @@ func Docker(ctx context.Context) (*testcontainers.DockerClient, error) {
 			_, err = cli.Ping(pctx, client.PingOptions{})
 		}
 		if err != nil {
-			dockerErr = fmt.Errorf("%w (is dockerd running? `docker info` must work; .ci/run starts it): %v", ErrEngineUnreachable, err)
+			dockerErr = fmt.Errorf("%w (is the engine running? `docker info` must work, with the same DOCKER_HOST): %v", ErrEngineUnreachable, err)
 			return
 		}
 		dockerCli = cli

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -48,6 +49,8 @@ type Ensemble struct {
 	settings  settings
 	created   time.Time
 	watchers  []func() // stop functions of Watch, called by Terminate
+	// route is how this process reaches the nodes (the one seam: Dial).
+	route *route
 }
 
 // Run starts an ensemble and, unless WithoutWait is given, waits until every node
@@ -89,17 +92,21 @@ func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
 	}
 	// Each container starts as soon as it exists; its entrypoint waits until every
 	// peer name resolves, so no node starts ZooKeeper before its peers are reachable.
+	// The tunnel's gateway (if any) starts alongside.
 	netDone := time.Now()
-	if err := e.parallel(ctx, func(n *Node, ctx context.Context) error {
+	gwErr := make(chan error, 1)
+	go func() { gwErr <- e.route.startGateway(ctx) }()
+	err = e.parallel(ctx, func(n *Node, ctx context.Context) error {
 		if err := n.create(ctx); err != nil {
 			return err
 		}
 		return n.Start(ctx)
-	}); err != nil {
+	})
+	if err = errors.Join(err, <-gwErr); err != nil {
 		return e, err
 	}
-	e.progressf("%d × ZooKeeper %s on %s (%s): network %.2f s, containers created and started %.2f s",
-		s.nodes, v.Version, e.Network, e.Subnet, netDone.Sub(start).Seconds(), time.Since(netDone).Seconds())
+	e.progressf("%d × ZooKeeper %s on %s (%s): network %.2f s, containers created and started %.2f s; this process reaches them %s",
+		s.nodes, v.Version, e.Network, e.Subnet, netDone.Sub(start).Seconds(), time.Since(netDone).Seconds(), e.route.describe())
 	if !s.wait {
 		return e, nil
 	}
@@ -159,13 +166,24 @@ func (e *Ensemble) createNetwork(ctx context.Context, cli *testcontainers.Docker
 		if overlapsHost(prefix) {
 			continue
 		}
+		gateway := prefix.Addr().Next() // .1: the bridge's own address on the engine's host
 		res, err := cli.NetworkCreate(ctx, e.Network, client.NetworkCreateOptions{
 			Driver: "bridge",
 			Labels: runLabels(e.ID),
-			IPAM:   &mobynet.IPAM{Config: []mobynet.IPAMConfig{{Subnet: prefix}}},
+			IPAM:   &mobynet.IPAM{Config: []mobynet.IPAMConfig{{Subnet: prefix, Gateway: gateway}}},
 		})
 		if err == nil {
 			e.networkID, e.Subnet = res.ID, prefix
+			gw := prefix.Addr().As4()
+			gw[3] = gatewayHost
+			e.route = &route{
+				reach:    chooseReach(e.settings.reach, gateway),
+				network:  e.Network,
+				subnet:   prefix,
+				gwName:   fmt.Sprintf("zkchaos-%s-gateway", e.ID),
+				gwIP:     netip.AddrFrom4(gw),
+				gwLabels: runLabels(e.ID),
+			}
 			return nil
 		}
 		lastErr = err
@@ -175,6 +193,10 @@ func (e *Ensemble) createNetwork(ctx context.Context, cli *testcontainers.Docker
 	}
 	return fmt.Errorf("ensemble %s: create network %s: %w", e.ID, e.Network, lastErr)
 }
+
+// gatewayHost is the last byte of the tunnel gateway's address (nodes are .11…,
+// client hosts .101…).
+const gatewayHost = 250
 
 func overlapsHost(p netip.Prefix) bool {
 	addrs, err := net.InterfaceAddrs()
@@ -288,7 +310,7 @@ func (e *Ensemble) Leader(ctx context.Context) (*Node, error) {
 		}
 	}
 	if len(leaders) != 1 {
-		return nil, fmt.Errorf("ensemble %s: %d leaders (%s)", e.ID, len(leaders), describeStates(e.nodes, states))
+		return nil, fmt.Errorf("ensemble %s: %d leaders (%s)", e.ID, len(leaders), e.explainStates(ctx, states))
 	}
 	return leaders[0], nil
 }
@@ -313,6 +335,50 @@ func describeStates(nodes []*Node, states map[int]State) string {
 	return strings.Join(parts, " ")
 }
 
+// explainStates is describeStates for an error: a node that did not answer is
+// told apart as the engine sees it — running but not reachable from this process
+// (and by which path), running with nothing listening yet, paused, or exited.
+func (e *Ensemble) explainStates(ctx context.Context, states map[int]State) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	parts := make([]string, 0, len(e.nodes))
+	for _, n := range e.nodes {
+		st := states[n.MyID]
+		if st.Mode != ModeDown {
+			parts = append(parts, fmt.Sprintf("%s=%s", n.Name, st.Mode))
+			continue
+		}
+		parts = append(parts, n.Name+"="+n.explainDown(ctx, st))
+	}
+	return strings.Join(parts, " ") + fmt.Sprintf(" (reach: %s)", e.route.reach)
+}
+
+// explainDown says why a node gave no srvr answer.
+func (n *Node) explainDown(ctx context.Context, st State) string {
+	c, err := n.container()
+	if err != nil {
+		return "down (no container)"
+	}
+	cs, err := c.State(ctx)
+	if err != nil {
+		return fmt.Sprintf("down (inspect: %v)", err)
+	}
+	var re *ReachError
+	switch {
+	case cs.Paused:
+		return "down (paused)"
+	case !cs.Running:
+		return fmt.Sprintf("down (exited, code %d)", cs.ExitCode)
+	case errors.As(st.Err, &re):
+		return fmt.Sprintf("running, %v", re)
+	case errors.Is(st.Err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("down (running, nothing listens on %d yet)", ClientPort)
+	case st.Err != nil:
+		return fmt.Sprintf("down (running, no answer: %v)", st.Err)
+	}
+	return "down"
+}
+
 // Serving checks once whether the given nodes (all when none are given) serve and
 // the ensemble has exactly one leader. The error says what each node is doing.
 func (e *Ensemble) Serving(ctx context.Context, nodes ...*Node) error {
@@ -328,11 +394,11 @@ func (e *Ensemble) Serving(ctx context.Context, nodes ...*Node) error {
 	}
 	for _, n := range nodes {
 		if !states[n.MyID].Mode.Serving() {
-			return fmt.Errorf("ensemble %s not serving: %s", e.ID, describeStates(e.nodes, states))
+			return fmt.Errorf("ensemble %s not serving: %s", e.ID, e.explainStates(ctx, states))
 		}
 	}
 	if leaders != 1 {
-		return fmt.Errorf("ensemble %s: %d leaders: %s", e.ID, leaders, describeStates(e.nodes, states))
+		return fmt.Errorf("ensemble %s: %d leaders: %s", e.ID, leaders, e.explainStates(ctx, states))
 	}
 	return nil
 }
@@ -407,14 +473,14 @@ func (e *Ensemble) ClientAddrs() []string {
 	return out
 }
 
-// Connect opens a go-zookeeper session to the ensemble's container IPs and waits
-// until it has a session.
+// Connect opens a go-zookeeper session to the ensemble (any node), through the
+// ensemble's reach, and waits until it has a session.
 func (e *Ensemble) Connect(ctx context.Context) (*zk.Conn, error) {
-	return connect(ctx, e.ClientAddrs(), "ensemble "+e.ID)
+	return connect(ctx, e.ClientAddrs(), e.ZKDialer(), "ensemble "+e.ID)
 }
 
-func connect(ctx context.Context, addrs []string, who string) (*zk.Conn, error) {
-	conn, events, err := zk.Connect(addrs, 10*time.Second, zk.WithLogger(quietLogger{}))
+func connect(ctx context.Context, addrs []string, dialer zk.Dialer, who string) (*zk.Conn, error) {
+	conn, events, err := zk.Connect(addrs, 10*time.Second, zk.WithLogger(quietLogger{}), zk.WithDialer(dialer))
 	if err != nil {
 		return nil, fmt.Errorf("%s: connect: %w", who, err)
 	}
@@ -451,6 +517,9 @@ func (e *Ensemble) Terminate(ctx context.Context) error {
 		stop()
 	}
 	err := e.parallel(ctx, (*Node).remove)
+	if e.route != nil {
+		err = errors.Join(err, e.route.close(ctx))
+	}
 	e.mu.Lock()
 	clients := e.clients
 	e.mu.Unlock()

@@ -37,15 +37,28 @@ type State struct {
 	Zxid int64
 	// Raw is srvr's whole answer (or the error that replaced it).
 	Raw string
+	// Err is why the probe got no answer (ModeDown): a refusal (nothing listens,
+	// syscall.ECONNREFUSED), a *ReachError (this process could not get there), or
+	// a time-out (a paused or overloaded server).
+	Err error `json:"-"`
 }
 
 // MaxFourLetterAnswer bounds what one four-letter word may send back.
 const MaxFourLetterAnswer = 8 << 20
 
-// FourLetter sends a four-letter word to addr (ip:port) and returns the whole
-// answer, within ctx's deadline (3 s when it has none). zkchaos diagnose and the
-// harness's probes both use it.
+// FourLetter sends a four-letter word to addr (ip:port), dialled from this process,
+// and returns the whole answer, within ctx's deadline (3 s when it has none). It is
+// for servers outside the harness (zkchaos diagnose --servers); a harness node's
+// words go through its ensemble's reach (Node.FourLetter).
 func FourLetter(ctx context.Context, addr, word string) (string, error) {
+	return fourLetterVia(ctx, func(ctx context.Context) (net.Conn, error) {
+		d := net.Dialer{}
+		return d.DialContext(ctx, "tcp", addr)
+	}, word)
+}
+
+// fourLetterVia sends word on a connection from dial and reads the answer to its end.
+func fourLetterVia(ctx context.Context, dial func(context.Context) (net.Conn, error), word string) (string, error) {
 	// Without a deadline in ctx: 2 s to connect, 3 s in all (probes poll often).
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -54,11 +67,13 @@ func FourLetter(ctx context.Context, addr, word string) (string, error) {
 		defer cancel()
 		deadline, _ = ctx.Deadline()
 	}
-	d := net.Dialer{Timeout: 2 * time.Second}
-	if ok {
-		d.Timeout = 0 // ctx's deadline bounds the dial
+	dctx := ctx
+	if !ok {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dial(dctx)
 	if err != nil {
 		return "", err
 	}
@@ -91,11 +106,12 @@ func parseSrvr(answer string) State {
 	return st
 }
 
-// probeState is the one readiness probe: `srvr` to the node's container IP.
-func probeState(ctx context.Context, addr string) State {
-	answer, err := FourLetter(ctx, addr, "srvr")
+// probeState is the one readiness probe: `srvr` on a connection from dial (the
+// node's client port through its ensemble's reach).
+func probeState(ctx context.Context, dial func(context.Context) (net.Conn, error)) State {
+	answer, err := fourLetterVia(ctx, dial, "srvr")
 	if err != nil {
-		return State{Mode: ModeDown, Zxid: -1, Raw: err.Error()}
+		return State{Mode: ModeDown, Zxid: -1, Raw: err.Error(), Err: err}
 	}
 	if answer == "" {
 		// Accepted and closed without a word: the server is starting or in election

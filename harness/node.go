@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -57,7 +58,9 @@ func (n *Node) ContainerName() string {
 	return fmt.Sprintf("zkchaos-%s-%s", n.ens.ID, n.Name)
 }
 
-// IP is the node's container address; every client, probe and generator uses it.
+// IP is the node's container address on the ensemble's network: what its peers,
+// the client hosts and the generators use. This process reaches it through the
+// ensemble's reach (Dial, FourLetter, Connect), never by dialling it itself.
 func (n *Node) IP() string { return n.addr().String() }
 
 // ClientAddr is ip:2181.
@@ -122,6 +125,7 @@ func (n *Node) createFrom(ctx context.Context, volumesFrom string) error {
 				}
 			},
 		},
+		Logger:  quietTC{},
 		Started: false,
 	}
 	ctr, err := testcontainers.GenericContainer(ctx, req)
@@ -264,14 +268,16 @@ func (n *Node) Exec(ctx context.Context, cmd ...string) (ExecResult, error) {
 }
 
 // State probes the node with `srvr` on its client port; it never fails: a node that
-// does not answer is ModeDown.
+// does not answer is ModeDown (State.Err says why).
 func (n *Node) State(ctx context.Context) State {
-	return probeState(ctx, n.ClientAddr())
+	return probeState(ctx, n.dialClient)
 }
+
+func (n *Node) dialClient(ctx context.Context) (net.Conn, error) { return n.Dial(ctx, ClientPort) }
 
 // FourLetter sends a four-letter word (mntr, cons, conf, …) to the node.
 func (n *Node) FourLetter(ctx context.Context, word string) (string, error) {
-	out, err := FourLetter(ctx, n.ClientAddr(), word)
+	out, err := fourLetterVia(ctx, n.dialClient, word)
 	if err != nil {
 		return "", n.errorf(word, err)
 	}
@@ -319,9 +325,9 @@ func (n *Node) SetConfig(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// Connect opens a go-zookeeper session to this node only.
+// Connect opens a go-zookeeper session to this node only, through the ensemble's reach.
 func (n *Node) Connect(ctx context.Context) (*zk.Conn, error) {
-	return connect(ctx, []string{n.ClientAddr()}, n.String())
+	return connect(ctx, []string{n.ClientAddr()}, n.ens.ZKDialer(), n.String())
 }
 
 func (n *Node) remove(ctx context.Context) error {

@@ -20,6 +20,7 @@ type settings struct {
 	tmpfs        map[string]string
 	sysctls      map[string]string
 	peerWait     time.Duration
+	reach        Reach
 }
 
 func defaultSettings() settings {
@@ -33,6 +34,7 @@ func defaultSettings() settings {
 		tmpfs:        map[string]string{},
 		sysctls:      map[string]string{},
 		peerWait:     10 * time.Second,
+		reach:        ReachAuto,
 	}
 }
 

@@ -78,6 +78,23 @@ func smokeSpecs(v harness.Version, nodes int) {
 			Eventually(ctx, servingOf(ens)).WithPolling(100 * time.Millisecond).Should(Succeed())
 		}, SpecTimeout(90*time.Second))
 
+		It("reached every node only through the path chosen for this process", func(ctx SpecContext) {
+			if want := expectedReach(); want != "" {
+				Expect(ens.Reach()).To(Equal(want), "the path chosen automatically")
+			}
+			dials := ens.DialStats()
+			switch ens.Reach() {
+			case harness.ReachTunnel:
+				Expect(dials.Direct).To(BeZero(), "dials to container addresses: %s", dials)
+				Expect(dials.Tunnel).To(BeNumerically(">", 0), "%s", dials)
+			case harness.ReachDirect:
+				Expect(dials.Tunnel).To(BeZero(), "%s", dials)
+				Expect(dials.Direct).To(BeNumerically(">", 0), "%s", dials)
+			default:
+				Fail(fmt.Sprintf("reach %q unresolved", ens.Reach()))
+			}
+		})
+
 		It("takes back a follower that was stopped and started", func(ctx SpecContext) {
 			followers := ens.Followers(ctx)
 			Expect(followers).NotTo(BeEmpty())

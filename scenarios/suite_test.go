@@ -5,18 +5,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/zkchaos/zkchaos/harness"
 	"github.com/zkchaos/zkchaos/reports"
 )
 
 func TestScenarios(t *testing.T) {
+	// This test binary is a program of ours: it may set process-wide defaults that
+	// the harness library itself never touches.
+	if os.Getenv(harness.EnvArtifacts) == "" {
+		os.Setenv(harness.EnvArtifacts, filepath.Join("..", "reports", "artifacts"))
+	}
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true") // no registry for its image; we remove our own
+	}
+	tclog.SetDefault(tclog.NewNoopLogger())
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "zkchaos scenarios")
 }
@@ -31,6 +39,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st).To(Equal(harness.ImageReady), "image %s is %s: run `make images`", v.Image(), st)
 	}
+	st, err := harness.ClientImageStatus(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(st).To(Equal(harness.ImageReady), "image %s is %s: run `make images`", harness.ClientImage, st)
 	swept, err := harness.Sweep(ctx, harness.SweepStale)
 	Expect(err).NotTo(HaveOccurred())
 	if n := len(swept.Containers) + len(swept.Networks); n > 0 {
@@ -50,49 +61,12 @@ func startEnsemble(ctx context.Context, opts ...harness.Option) *harness.Ensembl
 }
 
 // registerEnsemble removes the ensemble when the current spec or container ends
-// (also on failure or interrupt), keeping every node's log as an artifact when a
-// spec failed. It accepts the half-built ensemble Run returns with an error.
+// (also on failure or interrupt), keeping every node's log, zoo.cfg and mntr as
+// artifacts when a spec failed: harness.CleanupEnsemble, the helper users' own
+// tests call, through GinkgoT(). It accepts the half-built ensemble Run returns
+// with an error.
 func registerEnsemble(ens *harness.Ensemble) {
-	if ens == nil {
-		return
-	}
-	DeferCleanup(func(ctx SpecContext) {
-		if CurrentSpecReport().Failed() {
-			keepArtifacts(ctx, ens)
-		}
-		Expect(ens.Terminate(ctx)).To(Succeed())
-	}, NodeTimeout(2*time.Minute))
-}
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// keepArtifacts writes every node's whole log, its mntr and its config under
-// reports/artifacts/<spec>/ (ZKCHAOS_ARTIFACTS overrides the folder).
-func keepArtifacts(ctx context.Context, ens *harness.Ensemble) {
-	root := os.Getenv("ZKCHAOS_ARTIFACTS")
-	if root == "" {
-		root = filepath.Join("..", "reports", "artifacts")
-	}
-	dir := filepath.Join(root, unsafeChars.ReplaceAllString(CurrentSpecReport().FullText(), "_")+"-"+ens.ID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fmt.Fprintf(GinkgoWriter, "artifacts: %v\n", err)
-		return
-	}
-	for _, n := range ens.Nodes() {
-		logs, err := n.Logs(ctx)
-		if err != nil {
-			logs += fmt.Sprintf("\n(log collection failed: %v)\n", err)
-		}
-		mntr, err := n.FourLetter(ctx, "mntr")
-		if err != nil {
-			mntr = fmt.Sprintf("(mntr failed: %v)\n", err)
-		}
-		_ = os.WriteFile(filepath.Join(dir, n.Name+".log"), []byte(logs), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, n.Name+".mntr"), []byte(mntr), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, n.Name+".zoo.cfg"), []byte(n.Config()), 0o644)
-	}
-	AddReportEntry("artifacts", dir)
-	fmt.Fprintf(GinkgoWriter, "artifacts kept in %s\n", dir)
+	harness.CleanupEnsemble(GinkgoT(), ens)
 }
 
 // keepRecord writes the run record next to the Ginkgo report when the current
@@ -104,3 +78,19 @@ func keepRecord(rec *reports.Record) {
 		AddReportEntry("run record", path)
 	})
 }
+
+// expectedReach is the path the run must take ($ZKCHAOS_EXPECT_REACH: "direct" or
+// "tunnel"; empty: either). make portable sets "tunnel" for a test process that
+// cannot route to the containers.
+func expectedReach() harness.Reach { return harness.Reach(os.Getenv("ZKCHAOS_EXPECT_REACH")) }
+
+// The seam's own count, over the whole process: in a run that must tunnel, not
+// one connection went from this process to a container's address.
+var _ = SynchronizedAfterSuite(func() {
+	dials := harness.ProcessDialStats()
+	fmt.Fprintf(GinkgoWriter, "connections from this process to containers: %s\n", dials)
+	if expectedReach() == harness.ReachTunnel {
+		Expect(dials.Direct).To(BeZero(), "connections dialled to container addresses by a process that must only tunnel")
+		Expect(dials.Tunnel).To(BeNumerically(">", 0), "nothing went through the tunnel")
+	}
+}, func() {})

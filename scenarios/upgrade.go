@@ -107,7 +107,7 @@ func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
 		h, err := history.Run(wctx, history.Workload{
 			Servers: [][]string{ens.ClientAddrs()}, Clients: u.Clients, Keys: 5,
 			Duration: 15 * time.Minute, MaxOps: 200000, Seed: 1, SessionTimeout: 10 * time.Second,
-			Pause: 20 * time.Millisecond, Log: u.progress,
+			Pause: 20 * time.Millisecond, Log: u.progress, Dialer: ens.ZKDialer(),
 		})
 		done <- out{h, err}
 	}()

@@ -112,7 +112,7 @@ var _ = Describe("History checker on a real ensemble", Label("upgrade", "history
 		var found bool
 		for attempt := 1; attempt <= 3 && !found; attempt++ {
 			h, err := history.Run(ctx, history.Workload{Servers: servers, Clients: 6, Keys: 2, Duration: 5 * time.Second,
-				Seed: int64(attempt), SessionTimeout: 10 * time.Second})
+				Seed: int64(attempt), SessionTimeout: 10 * time.Second, Dialer: ens.ZKDialer()})
 			Expect(err).NotTo(HaveOccurred())
 			ok, err := history.Check(h, history.Options{Timeout: time.Minute})
 			Expect(err).NotTo(HaveOccurred())

@@ -124,7 +124,7 @@ var captureCases = []captureCaseDef{
 				}
 			}
 			conn.Close()
-			s, err := load.Dial(ctx, ens.Node(1).ClientAddr(), time.Second)
+			s, err := dialSession(ctx, ens.Node(1), time.Second)
 			if err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ var captureCases = []captureCaseDef{
 			refused := 0
 			for range 8 {
 				dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				s, err := load.Dial(dctx, ens.Node(1).ClientAddr(), 10*time.Second)
+				s, err := dialSession(dctx, ens.Node(1), 10*time.Second)
 				cancel()
 				switch {
 				case errors.Is(err, load.ErrRefused):
@@ -254,4 +254,13 @@ func captureCase(ctx context.Context, v harness.Version, c captureCaseDef, dir s
 		}
 	}
 	return nil
+}
+
+// dialSession opens a raw session to n through its ensemble's reach.
+func dialSession(ctx context.Context, n *harness.Node, timeout time.Duration) (*load.Session, error) {
+	c, err := n.Dial(ctx, harness.ClientPort)
+	if err != nil {
+		return nil, err
+	}
+	return load.Open(ctx, c, timeout)
 }

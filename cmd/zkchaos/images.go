@@ -1,7 +1,13 @@
 package main
 
 import (
+	"context"
+	"debug/buildinfo"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,7 +25,17 @@ func init() {
 from Debian's signed archive with debootstrap: no container registry is needed.
 An image whose recipe (docker/) is unchanged is kept; a second run takes seconds.
 
-Supported versions: ` + strings.Join(harness.VersionNames(), ", "),
+Also builds ` + harness.ClientImage + `: a static zkchaos binary (for the engine's
+architecture) that client hosts and the tunnel's gateways run, so that no test
+builds anything. The binary is this program when it is one (make build), else
+ZKCHAOS_CLIENT_BINARY, else it is built once here with go build.
+
+From another module: ` + harness.ImagesCommand + `
+
+Supported versions: ` + strings.Join(harness.VersionNames(), ", ") + `
+
+Exit codes: 0 ready, 1 (--check) an image is missing or stale, 2 the engine or a
+build failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			vs, err := lookupVersions(versions)
@@ -29,22 +45,40 @@ Supported versions: ` + strings.Join(harness.VersionNames(), ", "),
 			ctx := cmd.Context()
 			if check {
 				missing := 0
-				for _, v := range vs {
-					st, err := harness.ImageStatus(ctx, v)
+				report := func(image string, st harness.ImageState, err error) error {
 					if err != nil {
 						return usageErr("%v", err)
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%-28s %s\n", v.Image(), st)
+					fmt.Fprintf(cmd.OutOrStdout(), "%-28s %s\n", image, st)
 					if st != harness.ImageReady {
 						missing++
 					}
+					return nil
+				}
+				for _, v := range vs {
+					st, err := harness.ImageStatus(ctx, v)
+					if err := report(v.Image(), st, err); err != nil {
+						return err
+					}
+				}
+				st, err := harness.ClientImageStatus(ctx)
+				if err := report(harness.ClientImage, st, err); err != nil {
+					return err
 				}
 				if missing > 0 {
-					return failed(fmt.Errorf("%d image(s) missing or stale: run `make images`", missing))
+					return failed(fmt.Errorf("%d image(s) missing or stale: run `%s`", missing, harness.ImagesCommand))
 				}
 				return nil
 			}
 			if err := harness.BuildImages(ctx, vs, cmd.OutOrStdout()); err != nil {
+				return usageErr("%v", err)
+			}
+			bin, cleanup, err := clientBinary(ctx, cmd.OutOrStdout())
+			if err != nil {
+				return usageErr("images: client binary: %v", err)
+			}
+			defer cleanup()
+			if err := harness.BuildClientImage(ctx, bin, cmd.OutOrStdout()); err != nil {
 				return usageErr("%v", err)
 			}
 			return nil
@@ -69,4 +103,62 @@ func lookupVersions(names []string) ([]harness.Version, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// clientBinary finds or builds a static zkchaos for the engine's platform: this
+// program if it is one, else $ZKCHAOS_CLIENT_BINARY, else `go build` (once, here,
+// never during a test). cleanup removes what was built.
+func clientBinary(ctx context.Context, log io.Writer) (path string, cleanup func(), err error) {
+	cleanup = func() {}
+	arch, err := harness.EngineArch(ctx)
+	if err != nil {
+		return "", cleanup, err
+	}
+	if p := os.Getenv("ZKCHAOS_CLIENT_BINARY"); p != "" {
+		return p, cleanup, nil
+	}
+	if self, why := staticSelf(arch); self != "" {
+		return self, cleanup, nil
+	} else {
+		fmt.Fprintf(log, "images: this zkchaos cannot serve as the client binary (%s): building one for linux/%s\n", why, arch)
+	}
+	dir, err := os.MkdirTemp("", "zkchaos-client-")
+	if err != nil {
+		return "", cleanup, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	out := filepath.Join(dir, "zkchaos")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "github.com/zkchaos/zkchaos/cmd/zkchaos")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	if b, err := build.CombinedOutput(); err != nil {
+		cleanup()
+		return "", func() {}, fmt.Errorf("go build (set ZKCHAOS_CLIENT_BINARY to a static linux/%s zkchaos to skip it): %w: %s", arch, err, b)
+	}
+	return out, cleanup, nil
+}
+
+// staticSelf is this executable when it runs as it is in a container of the
+// engine: zkchaos, linux on the engine's architecture, built without cgo.
+func staticSelf(arch string) (string, string) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err.Error()
+	}
+	info, err := buildinfo.ReadFile(exe)
+	if err != nil {
+		return "", err.Error()
+	}
+	got := map[string]string{}
+	for _, kv := range info.Settings {
+		got[kv.Key] = kv.Value
+	}
+	switch {
+	case info.Path != "github.com/zkchaos/zkchaos/cmd/zkchaos":
+		return "", "built as " + info.Path
+	case got["CGO_ENABLED"] != "0":
+		return "", "built with cgo"
+	case got["GOOS"] != "linux" || got["GOARCH"] != arch:
+		return "", fmt.Sprintf("built for %s/%s", got["GOOS"], got["GOARCH"])
+	}
+	return exe, ""
 }

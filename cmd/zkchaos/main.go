@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // Exit codes shared by every subcommand.
@@ -48,6 +49,14 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
+	// This program (not the harness library) decides for its own process:
+	// testcontainers' reaper image cannot be pulled where no registry is reachable,
+	// and zkchaos removes what it made itself (Terminate, clean); testcontainers'
+	// own log lines would interleave with the narration.
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	tclog.SetDefault(tclog.NewNoopLogger())
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})

@@ -55,6 +55,7 @@ func TestWorkloadOnEnsemble(t *testing.T) {
 		Seed:           time.Now().UnixNano(),
 		SessionTimeout: 10 * time.Second,
 		Log:            testWriter{t},
+		Dialer:         ens.ZKDialer(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -43,6 +44,10 @@ type Workload struct {
 	Pause time.Duration
 	// Log gets a line per client session and a summary (nil: nothing).
 	Log io.Writer
+	// Dialer opens each session's connections. Against a harness ensemble it is
+	// the ensemble's reach (Ensemble.ZKDialer), which works wherever the engine
+	// runs; nil dials the addresses from this process.
+	Dialer zk.Dialer
 }
 
 func (w *Workload) defaults() error {
@@ -103,7 +108,7 @@ func Run(ctx context.Context, cfg Workload) (History, error) {
 	}()
 	for i := range clients {
 		servers := cfg.Servers[i%len(cfg.Servers)]
-		conn, err := connect(ctx, servers, cfg.SessionTimeout)
+		conn, err := connect(ctx, servers, cfg.SessionTimeout, cfg.Dialer)
 		if err != nil {
 			return History{}, fmt.Errorf("history: client %d: %w", i, err)
 		}
@@ -161,8 +166,11 @@ func Run(ctx context.Context, cfg Workload) (History, error) {
 	return h, ctx.Err()
 }
 
-func connect(ctx context.Context, servers []string, timeout time.Duration) (*zk.Conn, error) {
-	conn, events, err := zk.Connect(servers, timeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false))
+func connect(ctx context.Context, servers []string, timeout time.Duration, dialer zk.Dialer) (*zk.Conn, error) {
+	if dialer == nil {
+		dialer = net.DialTimeout
+	}
+	conn, events, err := zk.Connect(servers, timeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false), zk.WithDialer(dialer))
 	if err != nil {
 		return nil, fmt.Errorf("connect %v: %w", servers, err)
 	}

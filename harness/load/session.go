@@ -66,6 +66,22 @@ func Dial(ctx context.Context, addr string, sessionTimeout time.Duration) (*Sess
 	return s, nil
 }
 
+// Open performs the ZooKeeper handshake on a connection opened elsewhere (a
+// harness node's Dial, which works wherever the engine runs), within ctx. The
+// session owns conn from then on; on error conn is closed.
+func Open(ctx context.Context, conn net.Conn, sessionTimeout time.Duration) (*Session, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	s, err := handshake(conn, sessionTimeout)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return s, nil
+}
+
 func handshake(conn net.Conn, sessionTimeout time.Duration) (*Session, error) {
 	if _, err := conn.Write(connectRequest(sessionTimeout)); err != nil {
 		if closedByServer(err) {
