@@ -1,5 +1,6 @@
-# zkchaos — see README.md. Every target works on a fresh machine after `.ci/run`'s
-# installs (Docker engine, debootstrap); `make images` builds what is missing.
+# zkchaos — see README.md. Every target that needs the engine runs `make setup`
+# first (scripts/setup.sh: a Docker engine and debootstrap where missing, from
+# Debian's packages, as root or through sudo); `make images` builds what is missing.
 SHELL := /bin/bash
 GO ?= go
 GINKGO := $(GO) tool ginkgo
@@ -7,9 +8,11 @@ REPORTS := reports/out
 # Specs of the long experiments carry the label "slow"; `make test` leaves them to `make slow`.
 TEST_LABELS ?= !slow
 
+# testcontainers' reaper image cannot be pulled without a registry; zkchaos removes
+# what it creates itself (the harness library never changes this setting).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build images demo test unit scenarios slow upgrade matrix workshop report bench fuzz vet clean
+.PHONY: all build setup images demo test unit examples scenarios portable engine-only outside-module slow upgrade matrix workshop report bench fuzz vet clean
 
 all: build
 
@@ -17,8 +20,12 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/zkchaos ./cmd/zkchaos
 
+## setup: install what is missing (a Docker engine, debootstrap), saying what; nothing when all is there
+setup: build
+	@scripts/setup.sh
+
 ## images: build the ZooKeeper node images from Debian's packages and the client image (only what is missing or changed)
-images: build
+images: setup
 	bin/zkchaos images
 
 ## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed; prints the HTML report's path
@@ -45,15 +52,32 @@ workshop: images build
 report:
 	$(GO) run ./cmd/zkchaos report --dir $(REPORTS)
 
-## test: what CI runs — vet, unit tests (no Docker), then the Ginkgo scenarios (not "slow")
-test: vet unit scenarios
+## test: what CI runs — vet, unit tests (no Docker), the harness's runnable examples, then the Ginkgo scenarios (not "slow")
+test: vet unit examples scenarios
 
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 
 unit:
-	$(GO) test -short $$($(GO) list ./... | grep -v /scenarios)
+	$(GO) test -short -skip '^Example' $$($(GO) list ./... | grep -v /scenarios)
+
+# The harness's runnable examples (godoc) start real ensembles: they run here, on the engine.
+examples: images
+	$(GO) test -count=1 -run '^Example' ./harness/...
+
+## portable: the specs from a container that reaches Docker only through the engine's socket, and the harness used from a module of its own (.ci/run runs it)
+portable: engine-only outside-module
+
+# Smoke specs and F3 on one version, the 3.8.0→3.9.3 upgrade (and the checker on a
+# real history): from a --network none container, through the engine's API only.
+ENGINE_ONLY_LABELS ?= ((smoke || F3) && v3.9.3) || (upgrade && !slow)
+engine-only: images
+	scripts/engine-only.sh '$(ENGINE_ONLY_LABELS)'
+
+# testdata/outside: a module of its own (replace ../..) running the README's failover example.
+outside-module: images
+	cd testdata/outside && $(GO) test -count=1 -v ./...
 
 scenarios: images
 	@mkdir -p $(REPORTS)

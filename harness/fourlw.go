@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net"
@@ -54,23 +55,27 @@ func FourLetter(ctx context.Context, addr, word string) (string, error) {
 	return fourLetterVia(ctx, func(ctx context.Context) (net.Conn, error) {
 		d := net.Dialer{}
 		return d.DialContext(ctx, "tcp", addr)
-	}, word)
+	}, word, 0, 0)
 }
 
-// fourLetterVia sends word on a connection from dial and reads the answer to its end.
-func fourLetterVia(ctx context.Context, dial func(context.Context) (net.Conn, error), word string) (string, error) {
-	// Without a deadline in ctx: 2 s to connect, 3 s in all (probes poll often).
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		deadline, _ = ctx.Deadline()
+// fourLetterVia sends word on a connection from dial and reads the answer to its
+// end, within ctx and at most dialMax to connect and totalMax in all (a zero bound:
+// ctx's deadline alone, or 2 s and 3 s when ctx has none). A probe must be bounded
+// by itself: a paused node accepts the connection and never answers.
+func fourLetterVia(ctx context.Context, dial func(context.Context) (net.Conn, error), word string, dialMax, totalMax time.Duration) (string, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		dialMax, totalMax = cmp.Or(dialMax, 2*time.Second), cmp.Or(totalMax, 3*time.Second)
 	}
-	dctx := ctx
-	if !ok {
+	if totalMax > 0 {
 		var cancel context.CancelFunc
-		dctx, cancel = context.WithTimeout(ctx, 2*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, totalMax)
+		defer cancel()
+	}
+	deadline, _ := ctx.Deadline()
+	dctx := ctx
+	if dialMax > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, dialMax)
 		defer cancel()
 	}
 	conn, err := dial(dctx)
@@ -106,10 +111,16 @@ func parseSrvr(answer string) State {
 	return st
 }
 
+// A readiness probe's bounds, whatever ctx allows: probes poll often.
+const (
+	probeDialMax = 2 * time.Second
+	probeMax     = 3 * time.Second
+)
+
 // probeState is the one readiness probe: `srvr` on a connection from dial (the
 // node's client port through its ensemble's reach).
 func probeState(ctx context.Context, dial func(context.Context) (net.Conn, error)) State {
-	answer, err := fourLetterVia(ctx, dial, "srvr")
+	answer, err := fourLetterVia(ctx, dial, "srvr", probeDialMax, probeMax)
 	if err != nil {
 		return State{Mode: ModeDown, Zxid: -1, Raw: err.Error(), Err: err}
 	}

@@ -275,9 +275,10 @@ func (n *Node) State(ctx context.Context) State {
 
 func (n *Node) dialClient(ctx context.Context) (net.Conn, error) { return n.Dial(ctx, ClientPort) }
 
-// FourLetter sends a four-letter word (mntr, cons, conf, …) to the node.
+// FourLetter sends a four-letter word (mntr, cons, conf, …) to the node and
+// returns its whole answer (within ctx, and 15 s at most).
 func (n *Node) FourLetter(ctx context.Context, word string) (string, error) {
-	out, err := fourLetterVia(ctx, n.dialClient, word)
+	out, err := fourLetterVia(ctx, n.dialClient, word, 5*time.Second, 15*time.Second)
 	if err != nil {
 		return "", n.errorf(word, err)
 	}

@@ -420,3 +420,113 @@ func (e *Ensemble) ZKDialer() zk.Dialer { return e.route.zkDialer() }
 func (n *Node) Dial(ctx context.Context, port int) (net.Conn, error) {
 	return n.ens.route.dial(ctx, netip.AddrPortFrom(n.addr(), uint16(port)))
 }
+
+// zkchaosNetworks holds every network the harness creates (10.199.X.0/24).
+var zkchaosNetworks = netip.MustParsePrefix("10.199.0.0/16")
+
+// Servers reaches servers named by address, for tools that take addresses from
+// a user (zkchaos diagnose --servers). An address on a network a zkchaos run
+// created — a harness ensemble's node — goes through that network's reach: directly
+// where this host can route to it, else through a gateway container this process
+// starts on the network and Close removes. Any other address (an operator's own
+// server) is dialled from this process, as the user asked.
+type Servers struct {
+	routes []*route
+}
+
+// OpenServers prepares the routes for addrs (ip:port or host:port). The engine is
+// consulted only for addresses inside 10.199.0.0/16, where zkchaos's networks are.
+func OpenServers(ctx context.Context, addrs ...string) (*Servers, error) {
+	s := &Servers{}
+	for _, a := range addrs {
+		ap, err := netip.ParseAddrPort(strings.TrimSpace(a))
+		if err != nil || !zkchaosNetworks.Contains(ap.Addr()) || s.routeFor(ap) != nil {
+			continue
+		}
+		r, err := networkRoute(ctx, ap.Addr())
+		if err != nil {
+			return s, err
+		}
+		if r == nil {
+			continue
+		}
+		if err := r.startGateway(ctx); err != nil {
+			_ = r.close(ctx)
+			return s, err
+		}
+		s.routes = append(s.routes, r)
+	}
+	return s, nil
+}
+
+func (s *Servers) routeFor(ap netip.AddrPort) *route {
+	for _, r := range s.routes {
+		if r.subnet.Contains(ap.Addr()) {
+			return r
+		}
+	}
+	return nil
+}
+
+// networkRoute finds the zkchaos network holding ip (nil when none does).
+func networkRoute(ctx context.Context, ip netip.Addr) (*route, error) {
+	cli, err := Docker(ctx)
+	if err != nil {
+		return nil, nil // no engine here: the address is not one of ours
+	}
+	filter := make(client.Filters).Add("label", LabelManaged+"=1")
+	list, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	if err != nil {
+		return nil, fmt.Errorf("list zkchaos networks: %w", err)
+	}
+	for _, n := range list.Items {
+		for _, c := range n.IPAM.Config {
+			if !c.Subnet.IsValid() || !c.Subnet.Contains(ip) {
+				continue
+			}
+			gw := c.Gateway
+			if !gw.IsValid() {
+				gw = c.Subnet.Addr().Next()
+			}
+			return &route{
+				reach:    chooseReach(ReachAuto, gw),
+				network:  n.Name,
+				subnet:   c.Subnet,
+				gwName:   fmt.Sprintf("%s-gateway-%s", n.Name, newID()),
+				gwLabels: runLabels(""),
+			}, nil
+		}
+	}
+	return nil, nil
+}
+
+// Reach says how addr is reached: "direct" for an address outside zkchaos's
+// networks too.
+func (s *Servers) Reach(addr string) Reach {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		if r := s.routeFor(ap); r != nil {
+			return r.reach
+		}
+	}
+	return ReachDirect
+}
+
+// FourLetter sends a four-letter word to addr and returns the whole answer, within
+// ctx (3 s when ctx has no deadline).
+func (s *Servers) FourLetter(ctx context.Context, addr, word string) (string, error) {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		if r := s.routeFor(ap); r != nil {
+			return fourLetterVia(ctx, func(ctx context.Context) (net.Conn, error) { return r.dial(ctx, ap) }, word, 0, 0)
+		}
+	}
+	return FourLetter(ctx, addr, word)
+}
+
+// Close removes the gateways OpenServers started.
+func (s *Servers) Close(ctx context.Context) error {
+	var errs []error
+	for _, r := range s.routes {
+		errs = append(errs, r.close(ctx))
+	}
+	return errors.Join(errs...)
+}

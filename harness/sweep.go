@@ -32,13 +32,8 @@ type SweepResult struct {
 // Sweep removes labelled containers and networks. Errors of single removals are
 // joined, so one stuck container never hides the others.
 func Sweep(ctx context.Context, mode SweepMode) (SweepResult, error) {
-	var res SweepResult
-	cli, err := Docker(ctx)
-	if err != nil {
-		return res, err
-	}
 	host, _ := os.Hostname()
-	selected := func(labels map[string]string) bool {
+	return sweep(ctx, func(labels map[string]string) bool {
 		switch mode {
 		case SweepAll:
 			return true
@@ -51,6 +46,23 @@ func Sweep(ctx context.Context, mode SweepMode) (SweepResult, error) {
 			pid, _ := strconv.Atoi(labels[LabelPID])
 			return !processAlive(pid)
 		}
+	})
+}
+
+// SweepRunID removes what the run with this id created, whichever host or
+// container that run's process was in (e.g. a test process in a container).
+func SweepRunID(ctx context.Context, runID string) (SweepResult, error) {
+	if runID == "" {
+		return SweepResult{}, errors.New("sweep: empty run id")
+	}
+	return sweep(ctx, func(labels map[string]string) bool { return labels[LabelRun] == runID })
+}
+
+func sweep(ctx context.Context, selected func(map[string]string) bool) (SweepResult, error) {
+	var res SweepResult
+	cli, err := Docker(ctx)
+	if err != nil {
+		return res, err
 	}
 	filter := make(client.Filters).Add("label", LabelManaged+"=1")
 	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})

@@ -10,18 +10,26 @@ import (
 
 func init() {
 	var stale bool
+	var run string
 	cmd := &cobra.Command{
 		Use:   "clean",
 		Short: "Remove every zkchaos container and network (leftovers of killed runs)",
 		Long: `Remove every container and network labelled zkchaos=1.
-With --stale, only those whose creating process is gone (safe while other runs are live).`,
+With --stale, only those whose creating process is gone (safe while other runs are live).
+With --run ID, only those of that run (the zkchaos.run label; ZKCHAOS_RUN_ID sets it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			mode := harness.SweepAll
 			if stale {
 				mode = harness.SweepStale
 			}
-			res, err := harness.Sweep(cmd.Context(), mode)
+			var res harness.SweepResult
+			var err error
+			if run != "" {
+				res, err = harness.SweepRunID(cmd.Context(), run)
+			} else {
+				res, err = harness.Sweep(cmd.Context(), mode)
+			}
 			for _, c := range res.Containers {
 				fmt.Fprintf(cmd.OutOrStdout(), "removed container %s\n", c)
 			}
@@ -36,5 +44,6 @@ With --stale, only those whose creating process is gone (safe while other runs a
 		},
 	}
 	cmd.Flags().BoolVar(&stale, "stale", false, "only remove what processes that are gone left behind")
+	cmd.Flags().StringVar(&run, "run", "", "only remove what the run with this id created")
 	rootCmd.AddCommand(cmd)
 }

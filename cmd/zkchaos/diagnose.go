@@ -226,6 +226,17 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 	}
 
 	answered := 0
+	// Addresses of a zkchaos ensemble go through the harness's reach (a gateway
+	// where this process cannot route to them); others are dialled as given.
+	srv, err := harness.OpenServers(cmd.Context(), o.servers...)
+	defer func() {
+		if srv != nil {
+			_ = srv.Close(context.WithoutCancel(cmd.Context()))
+		}
+	}()
+	if err != nil {
+		return usageErr("diagnose: --servers: %v", err)
+	}
 	for _, s := range o.servers {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -234,7 +245,7 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return usageErr("diagnose: --servers %q: want host:port", s)
 		}
-		live, liveNotes := askServer(s, o.timeout)
+		live, liveNotes := askServer(srv, s, o.timeout)
 		notes = append(notes, liveNotes...)
 		if live.Srvr != nil || live.Mntr != nil || live.Cons != nil || live.Conf != nil {
 			answered++
@@ -319,18 +330,17 @@ func printHuman(w io.Writer, obs detect.Observations, findings []detect.Finding,
 	fmt.Fprintf(w, "%d finding(s) from %s\n", len(findings), strings.Join(scope, ", "))
 }
 
-// fourLetterWord sends one four-letter word and reads the answer (harness.FourLetter
-// within timeout).
-func fourLetterWord(addr, word string, timeout time.Duration) ([]byte, error) {
+// fourLetterWord sends one four-letter word and reads the answer (within timeout).
+func fourLetterWord(srv *harness.Servers, addr, word string, timeout time.Duration) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	answer, err := harness.FourLetter(ctx, addr, word)
+	answer, err := srv.FourLetter(ctx, addr, word)
 	return []byte(answer), err
 }
 
 // askServer asks srvr, mntr, cons and conf; what a server refuses (not
 // serving, not whitelisted on 3.5.3+) becomes a note, not an error.
-func askServer(addr string, timeout time.Duration) (detect.FourLetterWords, []string) {
+func askServer(srv *harness.Servers, addr string, timeout time.Duration) (detect.FourLetterWords, []string) {
 	live := detect.FourLetterWords{Node: addr}
 	var notes []string
 	note := func(word string, err error) {
@@ -343,7 +353,7 @@ func askServer(addr string, timeout time.Duration) (detect.FourLetterWords, []st
 			notes = append(notes, fmt.Sprintf("%s: %s: %v", addr, word, err))
 		}
 	}
-	b, err := fourLetterWord(addr, "srvr", timeout)
+	b, err := fourLetterWord(srv, addr, "srvr", timeout)
 	if err != nil {
 		note("srvr", err)
 		return live, notes // unreachable: do not wait for three more time outs
@@ -352,7 +362,7 @@ func askServer(addr string, timeout time.Duration) (detect.FourLetterWords, []st
 		note("srvr", err)
 	}
 	for _, word := range []string{"mntr", "cons", "conf"} {
-		b, err := fourLetterWord(addr, word, timeout)
+		b, err := fourLetterWord(srv, addr, word, timeout)
 		if err != nil {
 			note(word, err)
 			continue
