@@ -25,8 +25,9 @@ setup: build
 	@scripts/setup.sh
 
 ## images: build the ZooKeeper node images from Debian's packages and the client image (only what is missing or changed)
+# IMAGE_VERSIONS=3.9.3 builds one version's node image (a CI shard); default: all.
 images: setup
-	bin/zkchaos images
+	bin/zkchaos images $(if $(IMAGE_VERSIONS),--versions $(IMAGE_VERSIONS))
 
 ## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed; prints the HTML report's path
 demo: images build

@@ -64,7 +64,7 @@ func (e *Ensemble) StartClient(ctx context.Context, name string, args ...string)
 	var err error
 	c.ctr, err = testcontainers.GenericContainer(ctx, req)
 	if err != nil {
-		return c, fmt.Errorf("%s: start: %w", c, err)
+		return c, fmt.Errorf("%s: start: %w", c, hintReaper(err))
 	}
 	return c, nil
 }

@@ -52,7 +52,7 @@ func checkClientImage(ctx context.Context) error {
 		return err
 	}
 	if st != ImageReady {
-		return fmt.Errorf("image %s is %s: run `%s` (it holds the static zkchaos binary that client hosts and gateways run)", ClientImage, st, ImagesCommand)
+		return fmt.Errorf("image %s is %s: run `%s` (in the zkchaos repository: make images); it holds the static zkchaos binary that client hosts and gateways run", ClientImage, st, ImagesCommand)
 	}
 	return nil
 }

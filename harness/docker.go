@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -124,4 +125,17 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// hintReaper adds what to do when testcontainers' reaper (Ryuk) could not start,
+// typically because its image cannot be pulled: the harness removes its own
+// containers, and leaves that setting to the user.
+func hintReaper(err error) error {
+	if err == nil {
+		return nil
+	}
+	if s := strings.ToLower(err.Error()); strings.Contains(s, "reaper") || strings.Contains(s, "ryuk") {
+		return fmt.Errorf("%w (testcontainers' reaper could not start; where its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true: zkchaos labels and removes its own containers)", err)
+	}
+	return err
 }

@@ -158,7 +158,7 @@ func (e *Ensemble) createNetwork(ctx context.Context, cli *testcontainers.Docker
 	// A subnet of our choosing gives every node a fixed address across restarts:
 	// Docker's IPAM hands out addresses serially, so a restarted node would
 	// otherwise come back on a new IP while 3.4.13 peers keep the old one (an
-	// accidental F4 trigger, FACTS.md §3). 10.199.X.0/24, X random; retry on overlap.
+	// accidental F4 trigger, docs/F4.md). 10.199.X.0/24, X random; retry on overlap.
 	var lastErr error
 	for range 20 {
 		x, _ := rand.Int(rand.Reader, big.NewInt(256))

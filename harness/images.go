@@ -109,9 +109,9 @@ func checkImage(ctx context.Context, v Version) error {
 	}
 	switch st {
 	case ImageMissing:
-		return fmt.Errorf("image %s not found: run `make images` (builds it from Debian's %s packages)", v.Image(), v.Suite)
+		return fmt.Errorf("image %s not found: run `%s` (builds it from Debian's %s packages; in the zkchaos repository: make images)", v.Image(), ImagesCommand, v.Suite)
 	case ImageStale:
-		return fmt.Errorf("image %s was built from an older recipe (docker/ changed): run `make images`", v.Image())
+		return fmt.Errorf("image %s was built from an older recipe: run `%s` (in the zkchaos repository: make images)", v.Image(), ImagesCommand)
 	}
 	return nil
 }

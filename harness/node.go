@@ -133,7 +133,7 @@ func (n *Node) createFrom(ctx context.Context, volumesFrom string) error {
 	n.ctr = ctr
 	n.mu.Unlock()
 	if err != nil {
-		return n.errorf("create", err)
+		return n.errorf("create", hintReaper(err))
 	}
 	return nil
 }
@@ -436,7 +436,7 @@ func (n *Node) WaitLog(ctx context.Context, mark int, text string) error {
 // MoveIP gives a stopped node another address on the ensemble's network (host part
 // last, e.g. 21 → 10.199.X.21), keeping its name: Docker's DNS answers the new
 // address at once, while peers that resolved the old one keep dialling it — the
-// stale-address trigger of seed F4.
+// stale-address trigger of F4 (docs/F4.md).
 func (n *Node) MoveIP(ctx context.Context, last byte) error {
 	running, err := n.Running(ctx)
 	if err != nil {

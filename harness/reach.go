@@ -269,7 +269,7 @@ func (r *route) startGateway(ctx context.Context) error {
 	r.gw = ctr
 	r.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("gateway %s: start: %w", r.gwName, err)
+		return fmt.Errorf("gateway %s: start: %w", r.gwName, hintReaper(err))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,7 +35,7 @@ func TestScenarios(t *testing.T) {
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	_, err := harness.Docker(ctx)
 	Expect(err).NotTo(HaveOccurred())
-	for _, v := range harness.Versions {
+	for _, v := range versionsSelected() {
 		st, err := harness.ImageStatus(ctx, v)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st).To(Equal(harness.ImageReady), "image %s is %s: run `make images`", v.Image(), st)
@@ -94,3 +95,19 @@ var _ = SynchronizedAfterSuite(func() {
 		Expect(dials.Tunnel).To(BeNumerically(">", 0), "nothing went through the tunnel")
 	}
 }, func() {})
+
+// versionsSelected are the versions whose specs the label filter can select: those
+// it names (a CI shard runs one), or every version when it names none.
+func versionsSelected() []harness.Version {
+	filter, _ := GinkgoConfiguration()
+	var named []harness.Version
+	for _, v := range harness.Versions {
+		if strings.Contains(filter.LabelFilter, v.Label()) && !strings.Contains(filter.LabelFilter, "!"+v.Label()) {
+			named = append(named, v)
+		}
+	}
+	if len(named) == 0 {
+		return harness.Versions
+	}
+	return named
+}
