@@ -350,7 +350,7 @@ func (e *Ensemble) explainStates(ctx context.Context, states map[int]State) stri
 		}
 		parts = append(parts, n.Name+"="+n.explainDown(ctx, st))
 	}
-	return strings.Join(parts, " ") + fmt.Sprintf(" (reach: %s)", e.route.reach)
+	return strings.Join(parts, "; ") + fmt.Sprintf(" (reach: %s)", e.route.reach)
 }
 
 // explainDown says why a node gave no srvr answer.

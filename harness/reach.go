@@ -530,3 +530,14 @@ func (s *Servers) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// ReachSource is the address the nodes see this process's connections come from:
+// the bridge's own address on the ensemble's network (ReachDirect), or the
+// gateway container's (ReachTunnel). A fault that cuts this process off from a node
+// (iptables in the node's namespace) names it.
+func (e *Ensemble) ReachSource() netip.Addr {
+	if e.route.reach == ReachTunnel {
+		return e.route.gwIP
+	}
+	return e.Subnet.Addr().Next()
+}

@@ -122,3 +122,31 @@ func smokeSpecs(v harness.Version, nodes int) {
 		}, SpecTimeout(90*time.Second))
 	})
 }
+
+// A node whose container runs but which this process cannot reach is reported as
+// exactly that, with the path, never as "down": the path is cut in each node's own
+// firewall (new connections from this process's source address dropped), on both
+// paths alike, and healing the cut brings the answers back.
+var _ = Describe("An ensemble this process cannot reach", Label("smoke", harness.Versions[len(harness.Versions)-1].Label()), func() {
+	It("is reported as running and not reachable via its path, not as down", func(ctx SpecContext) {
+		ens := startEnsemble(ctx, harness.WithVersion(harness.Versions[len(harness.Versions)-1].Version))
+		rule := []string{"INPUT", "-p", "tcp", "--dport", fmt.Sprint(harness.ClientPort), "-s", ens.ReachSource().String(), "-j", "DROP"}
+		for _, n := range ens.Nodes() {
+			_, err := n.Exec(ctx, append([]string{"iptables", "-A"}, rule...)...)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		err := ens.Serving(ctx)
+		Expect(err).To(HaveOccurred(), "served although every node drops this process's connections")
+		AddReportEntry("the error", err.Error())
+		for _, n := range ens.Nodes() {
+			Expect(err.Error()).To(ContainSubstring(n.Name+"=running, not reachable from this process via "+string(ens.Reach())), "the error: %v", err)
+		}
+		Expect(err.Error()).NotTo(ContainSubstring("=down"))
+
+		for _, n := range ens.Nodes() {
+			_, err := n.Exec(ctx, append([]string{"iptables", "-D"}, rule...)...)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Eventually(ctx, servingOf(ens)).WithPolling(100 * time.Millisecond).Should(Succeed())
+	}, SpecTimeout(90*time.Second))
+})
