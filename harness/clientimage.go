@@ -77,6 +77,12 @@ func BuildClientImage(ctx context.Context, binary string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The image this one replaces: removed afterwards, so that rebuilds leave no
+	// untagged images behind.
+	var old string
+	if insp, err := cli.ImageInspect(ctx, ClientImage); err == nil {
+		old = insp.ID
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	epoch := time.Unix(0, 0)
@@ -106,6 +112,10 @@ func BuildClientImage(ctx context.Context, binary string, w io.Writer) error {
 	}
 	_, _ = io.Copy(io.Discard, res)
 	_ = res.Close()
+	if old != "" {
+		// A container that still uses it (a live run's) keeps it: not an error.
+		_, _ = cli.ImageRemove(ctx, old, client.ImageRemoveOptions{})
+	}
 	fmt.Fprintf(w, "images: %s built (zkchaos %s, %.1f MiB)\n", ClientImage, want, float64(len(body))/(1<<20))
 	return nil
 }

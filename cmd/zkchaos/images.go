@@ -27,8 +27,9 @@ An image whose recipe (docker/) is unchanged is kept; a second run takes seconds
 
 Also builds ` + harness.ClientImage + `: a static zkchaos binary (for the engine's
 architecture) that client hosts and the tunnel's gateways run, so that no test
-builds anything. The binary is this program when it is one (make build), else
-ZKCHAOS_CLIENT_BINARY, else it is built once here with go build.
+builds anything. The binary is $ZKCHAOS_CLIENT_BINARY if set, else this program
+when it is a static Linux build for the engine (make build), else it is built once
+here with go build (CGO_ENABLED=0, GOOS=linux, the engine's GOARCH).
 
 From another module: ` + harness.ImagesCommand + `
 
@@ -105,9 +106,9 @@ func lookupVersions(names []string) ([]harness.Version, error) {
 	return out, nil
 }
 
-// clientBinary finds or builds a static zkchaos for the engine's platform: this
-// program if it is one, else $ZKCHAOS_CLIENT_BINARY, else `go build` (once, here,
-// never during a test). cleanup removes what was built.
+// clientBinary finds or builds a static zkchaos for the engine's platform:
+// $ZKCHAOS_CLIENT_BINARY, else this program if it is one, else `go build` (once,
+// here, never during a test). cleanup removes what was built.
 func clientBinary(ctx context.Context, log io.Writer) (path string, cleanup func(), err error) {
 	cleanup = func() {}
 	arch, err := harness.EngineArch(ctx)
@@ -117,11 +118,11 @@ func clientBinary(ctx context.Context, log io.Writer) (path string, cleanup func
 	if p := os.Getenv("ZKCHAOS_CLIENT_BINARY"); p != "" {
 		return p, cleanup, nil
 	}
-	if self, why := staticSelf(arch); self != "" {
+	self, why := staticSelf(arch)
+	if self != "" {
 		return self, cleanup, nil
-	} else {
-		fmt.Fprintf(log, "images: this zkchaos cannot serve as the client binary (%s): building one for linux/%s\n", why, arch)
 	}
+	fmt.Fprintf(log, "images: this zkchaos cannot serve as the client binary (%s): building one for linux/%s\n", why, arch)
 	dir, err := os.MkdirTemp("", "zkchaos-client-")
 	if err != nil {
 		return "", cleanup, err
