@@ -72,13 +72,15 @@ func WithReach(r Reach) Option {
 	}
 }
 
-// DialStats counts the connections this process opened to containers, by path.
+// DialStats counts the connections this process tried to open to containers, by
+// path, at the seam: every attempt is counted, whether it connected or not.
 type DialStats struct {
-	// Direct: connections dialled to a container address from this process.
+	// Direct: dials from this process to a container's address.
 	Direct int64
-	// Tunnel: connections carried through the engine's API.
+	// Tunnel: connections asked of the tunnel through the engine's API.
 	Tunnel int64
-	// Failed: dials that did not connect (either path).
+	// Failed: attempts (either path) that did not connect, including refusals
+	// (a node not listening yet) and addresses off the ensemble's network.
 	Failed int64
 }
 
