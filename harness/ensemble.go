@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,11 +75,22 @@ func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
 	if err := checkImage(ctx, v); err != nil {
 		return nil, err
 	}
+	if _, err := ParseReach(os.Getenv(EnvReach)); err != nil {
+		return nil, fmt.Errorf("$%s: %w", EnvReach, err)
+	}
 	e := &Ensemble{ID: newID(), Version: v, settings: s, created: time.Now()}
 	e.Network = "zkchaos-" + e.ID
+	// Until the network exists, a route that reaches nothing (no subnet).
+	e.route = &route{reach: s.reach, network: e.Network}
 	start := time.Now()
 	if err := e.createNetwork(ctx, cli); err != nil {
 		return e, err
+	}
+	if e.route.reach == ReachTunnel {
+		// The gateway runs the client image: say so before any node exists.
+		if err := checkClientImage(ctx); err != nil {
+			return e, err
+		}
 	}
 	for myid := 1; myid <= s.nodes; myid++ {
 		ip := e.Subnet.Addr().As4()

@@ -127,11 +127,13 @@ type route struct {
 
 	counters dialCounters
 
-	mu     sync.Mutex
-	gw     testcontainers.Container
-	client *tunnel.Client
-	stderr *tailBuffer
-	closed bool
+	mu      sync.Mutex
+	gw      testcontainers.Container
+	client  *tunnel.Client
+	stderr  *tailBuffer
+	opening chan struct{} // closed when the tunnel being opened is ready or failed
+	openErr error
+	closed  bool
 }
 
 // chooseReach resolves ReachAuto for a network whose bridge gateway is gw: direct
@@ -207,7 +209,7 @@ func (r *route) dialDirect(ctx context.Context, addr netip.AddrPort) (net.Conn, 
 	r.counters.direct.Add(1)
 	processDials.direct.Add(1)
 	c, err := d.DialContext(ctx, "tcp", addr.String())
-	if err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
+	if err != nil && !answered(err) {
 		return nil, &ReachError{Reach: ReachDirect, Addr: addr, Err: err}
 	}
 	return c, err
@@ -221,10 +223,17 @@ func (r *route) dialTunnel(ctx context.Context, addr netip.AddrPort) (net.Conn, 
 	r.counters.tunnel.Add(1)
 	processDials.tunnel.Add(1)
 	c, err := cl.Dial(ctx, addr)
-	if err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
+	if err != nil && !answered(err) {
 		return nil, &ReachError{Reach: ReachTunnel, Addr: addr, Err: r.withStderr(err)}
 	}
 	return c, err
+}
+
+// answered: the node's own kernel answered the dial — nothing listens (refused),
+// or the server accepted and closed at once (reset, broken pipe: what a server at
+// its maxClientCnxns does on some versions). The path itself worked.
+func answered(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // withStderr adds what the relay printed, if anything, to a tunnel error.
@@ -280,37 +289,81 @@ func (r *route) startGateway(ctx context.Context) error {
 const gatewayLifetime = 12 * time.Hour
 
 // tunnelClient returns the open tunnel, opening it (again) when there is none.
+// One caller opens it, in the background; every caller waits for it within its
+// own ctx, so a slow engine never holds a dial past its deadline.
 func (r *route) tunnelClient(ctx context.Context) (*tunnel.Client, error) {
+	for {
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			return nil, errors.New("ensemble terminated")
+		}
+		if r.client != nil && !r.client.Closed() {
+			cl := r.client
+			r.mu.Unlock()
+			return cl, nil
+		}
+		if r.gw == nil {
+			r.mu.Unlock()
+			return nil, fmt.Errorf("no gateway container on %s", r.network)
+		}
+		if r.opening == nil {
+			r.opening = make(chan struct{})
+			r.openErr = nil
+			go r.open(context.WithoutCancel(ctx), r.gw.GetContainerID(), r.opening)
+		}
+		opening := r.opening
+		r.mu.Unlock()
+		select {
+		case <-opening:
+			r.mu.Lock()
+			err := r.openErr
+			r.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("opening the tunnel: %w", ctx.Err())
+		}
+	}
+}
+
+// open runs `zkchaos relay` in the gateway and makes its standard input and
+// output the tunnel; done is closed when it is ready or has failed (openErr).
+func (r *route) open(ctx context.Context, id string, done chan struct{}) {
+	cl, stderr, err := r.exec(ctx, id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return nil, errors.New("ensemble terminated")
+	if err == nil && r.closed {
+		_ = cl.Close()
+		err = errors.New("ensemble terminated")
 	}
-	if r.client != nil && !r.client.Closed() {
-		return r.client, nil
+	if err == nil {
+		r.client, r.stderr = cl, stderr
 	}
-	if r.gw == nil {
-		return nil, fmt.Errorf("no gateway container on %s", r.network)
-	}
+	r.openErr, r.opening = err, nil
+	close(done)
+}
+
+func (r *route) exec(ctx context.Context, id string) (*tunnel.Client, *tailBuffer, error) {
 	cli, err := Docker(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The exec must outlive ctx (one dial's): it carries every later connection.
-	bg := context.WithoutCancel(ctx)
-	octx, cancel := context.WithTimeout(bg, 15*time.Second)
+	// The exec outlives this call: it carries every later connection (the engine's
+	// client does not tie a hijacked connection to the context).
+	octx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	id := r.gw.GetContainerID()
 	created, err := cli.ExecCreate(octx, id, client.ExecCreateOptions{
 		Cmd:         []string{"/usr/local/bin/zkchaos", "relay"},
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("exec relay in %s: %w", r.gwName, err)
+		return nil, nil, fmt.Errorf("exec relay in %s: %w", r.gwName, err)
 	}
 	att, err := cli.ExecAttach(octx, created.ID, client.ExecAttachOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("attach relay in %s: %w", r.gwName, err)
+		return nil, nil, fmt.Errorf("attach relay in %s: %w", r.gwName, err)
 	}
 	pr, pw := io.Pipe()
 	stderr := &tailBuffer{max: 4096}
@@ -327,10 +380,9 @@ func (r *route) tunnelClient(ctx context.Context) (*tunnel.Client, error) {
 	})
 	if err != nil {
 		att.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	r.client, r.stderr = cl, stderr
-	return cl, nil
+	return cl, stderr, nil
 }
 
 // close ends the tunnel and removes the gateway container.
@@ -395,11 +447,21 @@ func (quietTC) Printf(string, ...any) {}
 
 // Reach is the path this process uses to reach the ensemble's nodes (ReachDirect
 // or ReachTunnel: ReachAuto is resolved when the ensemble starts).
-func (e *Ensemble) Reach() Reach { return e.route.reach }
+func (e *Ensemble) Reach() Reach {
+	if e.route == nil {
+		return ""
+	}
+	return e.route.reach
+}
 
 // DialStats counts the connections this process opened to the ensemble's
 // containers, by path.
-func (e *Ensemble) DialStats() DialStats { return e.route.counters.snapshot() }
+func (e *Ensemble) DialStats() DialStats {
+	if e.route == nil {
+		return DialStats{}
+	}
+	return e.route.counters.snapshot()
+}
 
 // Dial opens a TCP connection from this process to addr (ip:port), which must be on
 // the ensemble's network, through the ensemble's reach. A refusal (nothing
@@ -453,7 +515,9 @@ func OpenServers(ctx context.Context, addrs ...string) (*Servers, error) {
 			continue
 		}
 		if err := r.startGateway(ctx); err != nil {
-			_ = r.close(ctx)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			_ = r.close(cctx)
+			cancel()
 			return s, err
 		}
 		s.routes = append(s.routes, r)
@@ -538,7 +602,7 @@ func (s *Servers) Close(ctx context.Context) error {
 // gateway container's (ReachTunnel). A fault that cuts this process off from a node
 // (iptables in the node's namespace) names it.
 func (e *Ensemble) ReachSource() netip.Addr {
-	if e.route.reach == ReachTunnel {
+	if e.route != nil && e.route.reach == ReachTunnel {
 		return e.route.gwIP
 	}
 	return e.Subnet.Addr().Next()

@@ -19,7 +19,8 @@ run_id="engine-only-$(date -u +%Y%m%dT%H%M%S)-$$"
 out="reports/out"
 mkdir -p "$out" reports/artifacts bin
 
-echo "engine-only: building the suite as a static test binary"
+echo "engine-only: building zkchaos and the suite as a static test binary"
+CGO_ENABLED=0 $go build -o bin/zkchaos ./cmd/zkchaos
 CGO_ENABLED=0 $go test -c -o bin/scenarios.test ./scenarios
 
 cleanup() {

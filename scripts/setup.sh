@@ -40,6 +40,10 @@ if ! docker info >/dev/null 2>&1; then
 		exit 2
 	fi
 	say "no Docker engine answers: starting one"
+	if [ "$SUDO" = "false" ]; then
+		say "starting an engine needs root: run as root, install sudo, or start Docker yourself"
+		exit 2
+	fi
 	if ! command -v dockerd >/dev/null 2>&1; then
 		apt_install docker.io fuse-overlayfs iptables
 	fi

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -260,6 +261,10 @@ func captureCase(ctx context.Context, v harness.Version, c captureCaseDef, dir s
 func dialSession(ctx context.Context, n *harness.Node, timeout time.Duration) (*load.Session, error) {
 	c, err := n.Dial(ctx, harness.ClientPort)
 	if err != nil {
+		if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+			// Accepted and closed before connect() returned: a refusal at maxClientCnxns.
+			return nil, fmt.Errorf("%w: %w", load.ErrRefused, err)
+		}
 		return nil, err
 	}
 	return load.Open(ctx, c, timeout)

@@ -231,7 +231,9 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 	srv, err := harness.OpenServers(cmd.Context(), o.servers...)
 	defer func() {
 		if srv != nil {
-			_ = srv.Close(context.WithoutCancel(cmd.Context()))
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 30*time.Second)
+			_ = srv.Close(cctx)
+			cancel()
 		}
 	}()
 	if err != nil {

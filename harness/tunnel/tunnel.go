@@ -32,8 +32,8 @@ import (
 const MaxDialTimeout = 10 * time.Second
 
 // Reasons a dial failed at the far end; Client.Dial maps them to errors that
-// errors.Is recognises. A refused dial is syscall.ECONNREFUSED, as it is for
-// net.Dial: the far end reached the address and nothing listens there.
+// errors.Is recognises. A refused dial is syscall.ECONNREFUSED and a reset one
+// syscall.ECONNRESET, as they are for net.Dial: the far end reached the address.
 var (
 	// ErrForbidden: the address is not on a network the far end may dial.
 	ErrForbidden = errors.New("address not allowed by the relay")
@@ -109,9 +109,15 @@ func Serve(in io.Reader, out io.Writer, allow Allow) error {
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	// The connections to the nodes: closed when the pipe ends, or a node that
+	// never answers (paused, dropping packets) would keep the relay alive.
+	up := &upstreams{conns: map[net.Conn]struct{}{}}
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		sess.Close()
+		up.closeAll()
+		wg.Wait()
+	}()
 	for {
 		st, err := sess.Accept()
 		if err != nil {
@@ -121,13 +127,46 @@ func Serve(in io.Reader, out io.Writer, allow Allow) error {
 			}
 			return err
 		}
-		wg.Go(func() { serveStream(st, allow) })
+		wg.Go(func() { serveStream(st, allow, up) })
+	}
+}
+
+type upstreams struct {
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// add registers c; false when the pipe has ended already (then c is closed).
+func (u *upstreams) add(c net.Conn) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		c.Close()
+		return false
+	}
+	u.conns[c] = struct{}{}
+	return true
+}
+
+func (u *upstreams) remove(c net.Conn) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.conns, c)
+}
+
+func (u *upstreams) closeAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.closed = true
+	for c := range u.conns {
+		c.Close()
 	}
 }
 
 // The request line: "dial <ip:port> <timeout ms>\n"; the answer: "ok\n" or
 // "err <refused|timeout|forbidden|other> <message>\n".
-func serveStream(st net.Conn, allow Allow) {
+func serveStream(st net.Conn, allow Allow, up *upstreams) {
 	defer st.Close()
 	_ = st.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReaderSize(st, 256).ReadString('\n')
@@ -150,6 +189,10 @@ func serveStream(st net.Conn, allow Allow) {
 		return
 	}
 	defer c.Close()
+	if !up.add(c) {
+		return
+	}
+	defer up.remove(c)
 	if _, err := io.WriteString(st, "ok\n"); err != nil {
 		return
 	}
@@ -177,6 +220,8 @@ func reason(err error) string {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "reset"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	}
@@ -188,7 +233,11 @@ func reason(err error) string {
 func splice(st net.Conn, c *net.TCPConn) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_, _ = io.Copy(c, st)
+		if _, err := io.Copy(c, st); err != nil {
+			// Not an end of input but a broken stream: drop the node's side too.
+			_ = c.Close()
+			return
+		}
 		_ = c.CloseWrite()
 	})
 	_, _ = io.Copy(st, c)
@@ -236,7 +285,7 @@ func (c *Client) Dial(ctx context.Context, addr netip.AddrPort) (net.Conn, error
 	_ = st.SetDeadline(time.Now().Add(timeout + 2*time.Second))
 	stop := context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Now()) })
 	defer stop()
-	if _, err := fmt.Fprintf(st, "dial %s %d\n", addr, timeout.Milliseconds()); err != nil {
+	if _, err := fmt.Fprintf(st, "dial %s %d\n", addr, max(timeout.Milliseconds(), 1)); err != nil {
 		st.Close()
 		return nil, opError(addr, fmt.Errorf("tunnel: %w", err))
 	}
@@ -270,6 +319,8 @@ func (c *Client) Dial(ctx context.Context, addr netip.AddrPort) (net.Conn, error
 	switch kind {
 	case "refused":
 		return nil, opError(addr, fmt.Errorf("%w (%s)", syscall.ECONNREFUSED, msg))
+	case "reset":
+		return nil, opError(addr, fmt.Errorf("%w (%s)", syscall.ECONNRESET, msg))
 	case "timeout":
 		return nil, opError(addr, fmt.Errorf("%w: %s", ErrTimeout, msg))
 	case "forbidden":
@@ -289,3 +340,12 @@ type conn struct {
 }
 
 func (c *conn) RemoteAddr() net.Addr { return c.remote }
+
+// Close ends the connection as net.Conn promises: a Read blocked in another
+// goroutine returns at once (yamux's Close alone is a half-close that waits for
+// the far end's FIN).
+func (c *conn) Close() error {
+	err := c.Stream.Close()
+	_ = c.Stream.SetDeadline(time.Now())
+	return err
+}

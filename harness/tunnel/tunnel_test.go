@@ -198,3 +198,46 @@ func TestParseRequest(t *testing.T) {
 		}
 	}
 }
+
+// A silent server (a paused node): Close unblocks a pending Read, as net.Conn
+// promises, and the relay ends with the pipe although the server never answers.
+func TestCloseUnblocksReadAndServeEndsWithASilentServer(t *testing.T) {
+	hold := make(chan struct{})
+	t.Cleanup(func() { close(hold) }) // runs last: the server stays silent while Serve must end
+	addr := listen(t, func(c net.Conn) { <-hold })
+	cl := start(t, loopback) // its cleanup fails the test if Serve does not end
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := cl.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the Read block (nothing to wait for: a silent server)
+	c.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Read returned data from a silent server")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Read still blocked 2 s after Close")
+	}
+}
+
+func TestReason(t *testing.T) {
+	for err, want := range map[error]string{
+		&net.OpError{Err: syscall.ECONNREFUSED}: "refused",
+		&net.OpError{Err: syscall.ECONNRESET}:   "reset",
+		syscall.EPIPE:                           "reset",
+		errors.New("no route to host"):          "other",
+	} {
+		if got := reason(err); got != want {
+			t.Errorf("reason(%v) = %q, want %q", err, got, want)
+		}
+	}
+}
