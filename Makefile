@@ -105,7 +105,7 @@ fuzz:
 		done; \
 	done
 
-## clean: remove every zkchaos container and network (also of killed runs) and build output
+## clean: remove what killed runs left (containers, networks; live runs are kept) and build output; `bin/zkchaos clean --all` removes every zkchaos container
 clean:
 	-$(GO) run ./cmd/zkchaos clean
 	rm -rf bin $(REPORTS)

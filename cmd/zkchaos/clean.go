@@ -9,26 +9,34 @@ import (
 )
 
 func init() {
-	var stale bool
+	var all, stale bool
 	var run string
 	cmd := &cobra.Command{
 		Use:   "clean",
-		Short: "Remove every zkchaos container and network (leftovers of killed runs)",
-		Long: `Remove every container and network labelled zkchaos=1.
-With --stale, only those whose creating process is gone (safe while other runs are live).
-With --run ID, only those of that run (the zkchaos.run label; ZKCHAOS_RUN_ID sets it).`,
+		Short: "Remove what killed zkchaos runs left behind (containers and networks)",
+		Long: `Remove containers and networks labelled zkchaos=1.
+
+By default, only those whose creating process is gone (a killed run's leftovers, on
+this host): safe while other runs are live.
+  --run ID   only those of one run (the zkchaos.run label; ZKCHAOS_RUN_ID sets it),
+             whichever host or container its process ran in
+  --all      every one, live runs included
+
+Exit codes: 0 done, 2 the engine did not answer or a removal failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			mode := harness.SweepAll
-			if stale {
-				mode = harness.SweepStale
+			if all && run != "" {
+				return usageErr("clean: --all and --run exclude each other")
 			}
 			var res harness.SweepResult
 			var err error
-			if run != "" {
+			switch {
+			case run != "":
 				res, err = harness.SweepRunID(cmd.Context(), run)
-			} else {
-				res, err = harness.Sweep(cmd.Context(), mode)
+			case all:
+				res, err = harness.Sweep(cmd.Context(), harness.SweepAll)
+			default:
+				res, err = harness.Sweep(cmd.Context(), harness.SweepStale)
 			}
 			for _, c := range res.Containers {
 				fmt.Fprintf(cmd.OutOrStdout(), "removed container %s\n", c)
@@ -43,7 +51,9 @@ With --run ID, only those of that run (the zkchaos.run label; ZKCHAOS_RUN_ID set
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&stale, "stale", false, "only remove what processes that are gone left behind")
+	cmd.Flags().BoolVar(&all, "all", false, "remove every zkchaos container and network, live runs included")
 	cmd.Flags().StringVar(&run, "run", "", "only remove what the run with this id created")
+	cmd.Flags().BoolVar(&stale, "stale", false, "the default (kept for scripts that pass it)")
+	_ = cmd.Flags().MarkHidden("stale")
 	rootCmd.AddCommand(cmd)
 }
