@@ -6,7 +6,7 @@
 # server that parses its config before its peers resolve logs "Failed to resolve
 # address: zk3" (3.4.13) or "Cannot open channel to 3 at election address
 # zk3/<unresolved>:3888", and its notification back-off then doubles up to 6.4 s —
-# measured here as a bimodal 0.8 s / 12.9 s ensemble start (FACTS.md §1). The wait is
+# measured here as a bimodal 0.8 s / 12.9 s ensemble start. The wait is
 # bounded (ZKCHAOS_PEER_WAIT_MS): a peer that is down on purpose must not block a
 # restart, and ZooKeeper itself then behaves as it would in production.
 set -eu

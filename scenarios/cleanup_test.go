@@ -16,7 +16,7 @@ import (
 )
 
 // No leftovers: a run interrupted mid-way removes what it made, and a run killed
-// outright leaves things that the stale sweep (`zkchaos clean --stale`, and every
+// outright leaves things that the stale sweep (`zkchaos clean`, and every
 // suite start) removes.
 var _ = Describe("An interrupted run", Label("smoke", "cleanup"), Ordered, func() {
 	var bin string

@@ -16,7 +16,7 @@ import (
 )
 
 // F1 — ZOOKEEPER-1514: a restarted node ignores the round of the running quorum and
-// never rejoins (seed F1, 3.3-era). Fixed in 3.4.4, so on every version here this is
+// never rejoins (F1, docs/F1.md; 3.3-era). Fixed in 3.4.4, so on every version here this is
 // a regression scenario: make the running quorum's round far ahead of a restarted
 // node's logical clock, and show that the node still rejoins.
 type F1 struct {
@@ -155,7 +155,7 @@ func notifications(logs string) []notificationLine {
 	return out
 }
 
-// The seed's two votes (../shared/SEED.md, a 3.3 log): leader 3 LEADING in round
+// The two votes quoted in docs/F1.md (a 3.3 log): leader 3 LEADING in round
 // 831 with zxid 73014444480 (epoch 0x11), node 2 FOLLOWING leader 3 in round 832
 // with zxid 77309411648 (epoch 0x12). The 3.3 format has no peer epoch field.
 const (
@@ -168,8 +168,8 @@ const (
 // ReplayVariant is one set of votes the fake peers answer a real server with.
 type ReplayVariant struct {
 	Name string
-	// Format of the fake peers' notifications (fle.Format28 is the seed's own 3.3
-	// wire format; fle.FormatAuto answers in the server's format).
+	// Format of the fake peers' notifications (fle.Format28 is the 3.3 wire
+	// format of docs/F1.md's votes; fle.FormatAuto answers in the server's format).
 	Format string
 	// Leader is the id both fake peers announce; PeerEpoch their epoch in formats
 	// that carry one.
@@ -178,12 +178,13 @@ type ReplayVariant struct {
 
 // The replay variants of F1.
 var (
-	// ReplaySeed: the seed's votes in the server's own format, both peers with the
-	// epoch of the newer zxid — what a running 3.4.6+ quorum would send.
-	ReplaySeed = ReplayVariant{Name: "the seed's votes, one epoch", Format: fle.FormatAuto, Leader: 3, PeerEpoch: 0x12}
-	// ReplaySeed28: the seed's votes byte for byte in the 3.3 format: receivers
-	// derive each peer's epoch from its zxid, so leader and follower disagree (0x11, 0x12).
-	ReplaySeed28 = ReplayVariant{Name: "the seed's votes in the 3.3 wire format", Format: fle.Format28, Leader: 3}
+	// ReplaySeed: the votes quoted in docs/F1.md in the server's own format, both
+	// peers with the epoch of the newer zxid — what a running 3.4.6+ quorum would send.
+	ReplaySeed = ReplayVariant{Name: "the votes of docs/F1.md, one epoch", Format: fle.FormatAuto, Leader: 3, PeerEpoch: 0x12}
+	// ReplaySeed28: the votes quoted in docs/F1.md byte for byte in the 3.3 format:
+	// receivers derive each peer's epoch from its zxid, so leader and follower
+	// disagree (0x11, 0x12).
+	ReplaySeed28 = ReplayVariant{Name: "the votes of docs/F1.md in the 3.3 wire format", Format: fle.Format28, Leader: 3}
 	// ReplaySelf: the quorum announces the restarted server itself as leader in
 	// another round; the ZOOKEEPER-1514 fix (checkLeader) forbids it to lead on that.
 	ReplaySelf = ReplayVariant{Name: "the quorum names the restarted node leader in another round", Format: fle.FormatAuto, Leader: 1, PeerEpoch: 0x12}
@@ -198,7 +199,7 @@ type ReplayResult struct {
 	Received []fle.Notification
 	// FollowerInfo is set when the server connected to the fake leader's quorum port.
 	FollowerInfo *fle.FollowerInfo
-	// Log is the real server's log; Lines its notification lines with the seed's rounds.
+	// Log is the real server's log; Lines its notification lines with the quoted rounds.
 	Log      string
 	Lines    []string
 	Decided  string // "FOLLOWING", "LEADING" or "" (stayed LOOKING)

@@ -14,8 +14,8 @@ import (
 )
 
 // F1 — ZOOKEEPER-1514 (fixed in 3.4.4): the real trigger on every version. The
-// seed's remedy (restart the leader) is checked too. The replay of the seed's own
-// votes by fake FLE peers follows below.
+// documented remedy (restart the leader) is checked too. The replay of the votes
+// quoted in docs/F1.md by fake FLE peers follows below.
 var _ = Describe("F1: a restarted node and a quorum whose round is far ahead", Label("F1"), func() {
 	for _, v := range harness.Versions {
 		Context("on "+v.Version, Ordered, Label(v.Label()), func() {
@@ -42,7 +42,7 @@ var _ = Describe("F1: a restarted node and a quorum whose round is far ahead", L
 				r, err := s.RestartFollower(ctx, 60*time.Second)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(r.OwnRound).To(BeNumerically(">=", 1))
-				Expect(r.PeerRound).To(BeNumerically(">", r.OwnRound), "the round gap of the seed's log existed: %v", r.Evidence)
+				Expect(r.PeerRound).To(BeNumerically(">", r.OwnRound), "the round gap of the log quoted in docs/F1.md existed: %v", r.Evidence)
 				for _, l := range r.Evidence {
 					s.Record.Evidence(r.Node.Name, "%s", l)
 				}
@@ -50,11 +50,11 @@ var _ = Describe("F1: a restarted node and a quorum whose round is far ahead", L
 				Expect(r.Findings).NotTo(ContainElement(HaveField("Failure", detect.F1)))
 				s.Record.Evidence(r.Node.Name, "own round 0x%x vs leader's 0x%x; following again %.1f s after its restart; no F1 finding", r.OwnRound, r.PeerRound, r.Took.Seconds())
 				s.Record.Figure("rejoin_seconds", r.Took.Seconds())
-				s.Record.Note("ZOOKEEPER-1514 is fixed in %s: a node restarted into a quorum %d rounds ahead rejoined; the seed's stuck node needs 3.3-era code (the detector recognises its lines from the fixture)", v.Version, r.PeerRound-r.OwnRound)
+				s.Record.Note("ZOOKEEPER-1514 is fixed in %s: a node restarted into a quorum %d rounds ahead rejoined; the stuck node of docs/F1.md needs 3.3-era code (the detector recognises its lines from the fixture)", v.Version, r.PeerRound-r.OwnRound)
 				s.Record.Verdict.Reproduced = false
 			}, SpecTimeout(2*time.Minute))
 
-			It("recovers with the seed's remedy too: restarting the leader", func(ctx SpecContext) {
+			It("recovers with the documented remedy too: restarting the leader", func(ctx SpecContext) {
 				old, err := s.RestartLeader(ctx)
 				Expect(err).NotTo(HaveOccurred())
 				leader, err := s.Ens.Leader(ctx)
@@ -67,9 +67,9 @@ var _ = Describe("F1: a restarted node and a quorum whose round is far ahead", L
 })
 
 // F1 replay: fake election peers speak each version's FLE wire protocol to one real
-// server and send it the seed's own votes (leader 3 LEADING at round 831, node 2
+// server and send it the votes quoted in docs/F1.md (leader 3 LEADING at round 831, node 2
 // FOLLOWING at round 832), as ZooKeeper's own election tests do with mock peers.
-var _ = Describe("F1 replay: the seed's votes sent to a real server by fake FLE peers", Label("F1", "replay"), func() {
+var _ = Describe("F1 replay: the votes quoted in docs/F1.md sent to a real server by fake FLE peers", Label("F1", "replay"), func() {
 	const watch = 15 * time.Second
 	for _, v := range harness.Versions {
 		Context("on "+v.Version, Ordered, Label(v.Label()), func() {
@@ -77,7 +77,7 @@ var _ = Describe("F1 replay: the seed's votes sent to a real server by fake FLE 
 
 			BeforeAll(func() {
 				s = scenarios.NewF1(v, GinkgoWriter)
-				s.Record = reports.New("F1-replay", "The seed's election votes replayed to a real server (ZOOKEEPER-1514)", v.Version)
+				s.Record = reports.New("F1-replay", "The election votes quoted in docs/F1.md replayed to a real server (ZOOKEEPER-1514)", v.Version)
 				keepRecord(s.Record)
 			})
 
@@ -105,10 +105,10 @@ var _ = Describe("F1 replay: the seed's votes sent to a real server by fake FLE 
 				s.Record.Evidence("zk1", "own round 0x%x, quorum's 0x%x/0x%x: decided FOLLOWING and sent FOLLOWERINFO (sid %d, accepted epoch 0x%x) to the fake leader",
 					own.Round, scenarios.SeedLeaderRound, scenarios.SeedFollowRound, r.FollowerInfo.SID, r.FollowerInfo.AcceptedEpoch)
 				Expect(r.Findings).NotTo(ContainElement(HaveField("Failure", detect.F1)))
-				s.Record.Note("%s: with the seed's votes (rounds 831/832, one epoch) a server at round 0x%x joins at once: ZOOKEEPER-1514 is fixed", v.Version, own.Round)
+				s.Record.Note("%s: with the votes quoted in docs/F1.md (rounds 831/832, one epoch) a server at round 0x%x joins at once: ZOOKEEPER-1514 is fixed", v.Version, own.Round)
 			}, SpecTimeout(3*time.Minute))
 
-			It("stays LOOKING on the seed's votes byte for byte (3.3 format): leader and follower disagree on the epoch", func(ctx SpecContext) {
+			It("stays LOOKING on the quoted votes byte for byte (3.3 format): leader and follower disagree on the epoch", func(ctx SpecContext) {
 				r := replay(ctx, scenarios.ReplaySeed28)
 				Expect(r.FollowerInfo).To(BeNil())
 				Expect(r.Decided).To(BeEmpty())
@@ -119,7 +119,7 @@ var _ = Describe("F1 replay: the seed's votes sent to a real server by fake FLE 
 				Expect(f1.Explanation).To(Or(ContainSubstring("has the 1514 fix"), ContainSubstring("1514 is fixed")), "the finding says 1514 itself is fixed here")
 				s.Record.Evidence("zk1", "28-byte votes: peer epochs 0x%x (leader, from zxid 0x%x) and 0x%x (follower, from zxid 0x%x): LOOKING after %s, F1 detector: %s",
 					scenarios.SeedLeaderZxid>>32, scenarios.SeedLeaderZxid, scenarios.SeedFollowerZxid>>32, scenarios.SeedFollowerZxid, watch, f1.Evidence[len(f1.Evidence)-1])
-				s.Record.Note("%s: the seed's votes sent byte for byte in the 3.3 format keep a server LOOKING, but not because of the rounds: "+
+				s.Record.Note("%s: the votes quoted in docs/F1.md, sent byte for byte in the 3.3 format, keep a server LOOKING, but not because of the rounds: "+
 					"the receiver derives each peer's epoch from its zxid (leader 0x11, follower 0x12), and votes that disagree on the epoch never form a quorum. "+
 					"The detector still reports F1 (its picture: LEADING/FOLLOWING votes in another round, time outs) and says 1514 is fixed", v.Version)
 				s.Record.Verdict.Reproduced = true

@@ -17,7 +17,7 @@ import (
 )
 
 // F2 — transaction logs and snapshots fill dataDir/version-2 because automatic
-// purging is off by default (seed F2). Fix: autopurge.purgeInterval=1,
+// purging is off by default (docs/F2.md). Fix: autopurge.purgeInterval=1,
 // autopurge.snapRetainCount=3.
 type F2 struct {
 	Version harness.Version

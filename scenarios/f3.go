@@ -25,7 +25,7 @@ import (
 var TooManyConnections = regexp.MustCompile(`Too many connections from /?(\S+) - max is (\d+)`)
 
 // F3 — "some processes on one client host cannot connect": maxClientCnxns limits
-// concurrent connections per client IP per server (seed F3).
+// concurrent connections per client IP per server (docs/F3.md).
 type F3 struct {
 	Version harness.Version
 	// Limit is the small maxClientCnxns of the trigger; Processes > Limit sessions

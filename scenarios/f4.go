@@ -13,9 +13,10 @@ import (
 	"github.com/zkchaos/zkchaos/reports"
 )
 
-// F4Trigger is the condition under which the seed's F4 claim is tested: "if the
+// F4Trigger is the condition under which the F4 claim (docs/F4.md) is tested: "if the
 // smallest myid is restarted last it cannot join" holds, by the election code, only
-// when the larger peers cannot dial it back (../shared/FLE-PROTOCOL.md).
+// when the larger peers cannot dial it back (docs/F4.md §2;
+// QuorumCnxManager.handleConnection in ZooKeeper's source).
 type F4Trigger string
 
 const (
@@ -225,7 +226,7 @@ type F4Remedy struct {
 	Seconds float64
 }
 
-// TryRemedies measures, in turn, the seed's remedy (leave myid 1, restart the others
+// TryRemedies measures, in turn, the documented remedy (leave myid 1, restart the others
 // in ascending myid), restarting myid 1 alone, and fixing the trigger's cause
 // (flush its firewall rules, or give it back its right server.1 line and restart
 // it), each given `bound` to bring myid 1 back. It stops at the first that works:
@@ -252,7 +253,7 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, 
 		apply func() error
 	}
 	remedies := []remedy{
-		{"seed: leave it, restart the others in ascending myid", func() error {
+		{"documented: leave it, restart the others in ascending myid", func() error {
 			for _, n := range ens.Others(stuck) {
 				if err := n.Restart(ctx); err != nil {
 					return err

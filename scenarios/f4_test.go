@@ -16,13 +16,14 @@ import (
 	"github.com/zkchaos/zkchaos/scenarios"
 )
 
-// F4 — "Have smaller server identifier, so dropping the connection": the seed blames
-// restarting the smallest myid last. A restart-order experiment per version (label
-// slow: `make slow`): 3 and 5 nodes; orders ascending, descending (smallest last)
-// and random (from Ginkgo's seed); triggers none, a stale address, an advertised
-// address nobody can reach, a dead election listener, and a one-way drop. Rejoin
-// times are measured and recorded, not asserted; the evidence is. Where a trigger
-// does not keep myid 1 out on a version, that is the verdict, with its evidence.
+// F4 — "Have smaller server identifier, so dropping the connection": the reported
+// cause is restarting the smallest myid last (docs/F4.md). A restart-order
+// experiment per version (label slow: `make slow`): 3 and 5 nodes; orders
+// ascending, descending (smallest last) and random (from Ginkgo's seed); triggers
+// none, a stale address, an advertised address nobody can reach, a dead election
+// listener, and a one-way drop. Rejoin times are measured and recorded, not
+// asserted; the evidence is. Where a trigger does not keep myid 1 out on a
+// version, that is the verdict, with its evidence.
 var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"), func() {
 	const bound = 3 * time.Minute
 	// short bounds a stuck node: long enough for the election back-off to show
@@ -106,7 +107,7 @@ var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"),
 				rec.Evidence("", "%s", c)
 				switch {
 				case !c.Rejoined:
-					rec.Note("%s: the smallest myid restarted last on a new address was not serving after %s (stuck %v), %d dial-backs to its old address: the seed's claim holds here", v.Version, bound, c.Stuck, c.StaleDials)
+					rec.Note("%s: the smallest myid restarted last on a new address was not serving after %s (stuck %v), %d dial-backs to its old address: the reported claim holds here", v.Version, bound, c.Stuck, c.StaleDials)
 				case c.StaleDials > 0:
 					rec.Note("%s: the smallest myid restarted last on a new address rejoined after %.0f s, not never: its peers dialled the old address %d time(s) until they re-resolved the name (the JVM caches names for 30 s)", v.Version, c.Seconds, c.StaleDials)
 				default:
@@ -160,14 +161,14 @@ var _ = Describe("F4: restart order and the smallest myid", Label("F4", "slow"),
 				}
 				last := remedies[len(remedies)-1]
 				Expect(last.Worked).To(BeTrue(), "the last remedy tried brought myid 1 back")
-				// The verdict's fix is the seed's: it fails on this version if it failed in any stuck case.
+				// The verdict's fix is the documented one: it fails on this version if it failed in any stuck case.
 				switch {
 				case !remedies[0].Worked:
 					rec.Verdict.Fix, rec.Verdict.Fixed = reports.FixFails, false
 				case rec.Verdict.Fix == "":
 					rec.Verdict.Fix, rec.Verdict.Fixed = reports.FixWorks, true
 				}
-				rec.Note("%s, %d nodes, trigger %s: myid 1 restarted last stayed out (%s bound); remedies tried in turn: %s; the first that worked: %q (%.1f s). The seed's remedy worked: %v",
+				rec.Note("%s, %d nodes, trigger %s: myid 1 restarted last stayed out (%s bound); remedies tried in turn: %s; the first that worked: %q (%.1f s). The documented remedy worked: %v",
 					v.Version, nodes, trigger, short, remedyList(remedies), worked[0], last.Seconds, remedies[0].Worked)
 				Expect(ens.Terminate(ctx)).To(Succeed())
 			}

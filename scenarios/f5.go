@@ -15,7 +15,7 @@ import (
 	"github.com/zkchaos/zkchaos/reports"
 )
 
-// F5 — a short-connection flood (seed: 6–8K/s from PHP-FPM web requests) overflows
+// F5 — a short-connection flood (6–8K/s from PHP-FPM web requests, docs/F5.md) overflows
 // the client port's accept queue: ZooKeeper listens with a backlog of 50.
 type F5 struct {
 	Version harness.Version
@@ -42,16 +42,16 @@ type F5Variant struct {
 	Reuse bool
 }
 
-// hugeKernelQueues are the kernel-side fix of the seed (net.core.somaxconn,
+// hugeKernelQueues are the documented kernel-side fix (net.core.somaxconn,
 // tcp_max_syn_backlog), per container: each node has its own network namespace.
 var hugeKernelQueues = []harness.Option{
 	harness.WithSysctl("net.core.somaxconn", "65535"),
 	harness.WithSysctl("net.ipv4.tcp_max_syn_backlog", "65535"),
 }
 
-// F5Variants are the trigger and the three fixes of the seed, in that order. Every
+// F5Variants are the trigger and the three documented fixes, in that order. Every
 // variant lifts maxClientCnxns: the flood comes from one client host, and the per-IP
-// limit (F3) would refuse most of it before the backlog matters — the seed's clients
+// limit (F3) would refuse most of it before the backlog matters — the reported clients
 // were a fleet of web servers.
 func F5Variants() []F5Variant {
 	base := []harness.Option{harness.WithConfig("maxClientCnxns", "0")}

@@ -38,7 +38,7 @@ var _ = Describe("F5: a short-connection flood overflows the listen backlog", La
 				})
 			})
 
-			It("overflows the accept queue of 50 under the seed's rate, and the detector sees it", func(ctx SpecContext) {
+			It("overflows the accept queue of 50 under the reported rate, and the detector sees it", func(ctx SpecContext) {
 				r := run(ctx, 0)
 				Expect(r.Backlog).To(BeEquivalentTo(50), "ss -ltn Send-Q of :2181 is ZooKeeper's backlog:\n%s", r.SS)
 				Expect(r.Overflows).To(BeNumerically(">", 0), "TcpExt ListenOverflows grew")

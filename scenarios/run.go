@@ -85,7 +85,7 @@ func sayFindings(n Narrator, fs []detect.Finding, only detect.Failure) bool {
 func RunF3(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (rec *reports.Record, err error) {
 	s := NewF3(v, progress)
 	rec = s.Record
-	n.Step("Symptom (seed F3)", "several copies of a process on one client host: some connect, others never do.")
+	n.Step("Symptom (F3)", "several copies of a process on one client host: some connect, others never do.")
 	n.Step("Start a 3-node ensemble", "maxClientCnxns=%d on every node (ZooKeeper's default is 60).", s.Limit)
 	t0 := time.Now()
 	ens, err := s.Start(ctx)
@@ -139,7 +139,7 @@ func RunF3(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 	}
 	rec.Verdict.Detected = sayFindings(n, findings, detect.F3)
 
-	n.Step("Fix (seed)", "raise maxClientCnxns to %d with a rolling restart, one node at a time.", 2*s.Processes)
+	n.Step("Fix (documented)", "raise maxClientCnxns to %d with a rolling restart, one node at a time.", 2*s.Processes)
 	if err := s.Release(ctx, a); err != nil {
 		return rec, err
 	}
@@ -180,11 +180,11 @@ func nodeNames(ens *harness.Ensemble) []string {
 }
 
 // RunF1 runs F1: the real trigger (a quorum many rounds ahead, a follower restarted),
-// then the seed's own votes replayed by fake election peers, then the seed's remedy.
+// then the votes quoted in docs/F1.md replayed by fake election peers, then the documented remedy.
 func RunF1(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (rec *reports.Record, err error) {
 	s := NewF1(v, progress)
 	rec = s.Record
-	n.Step("Symptom (seed F1, ZOOKEEPER-1514)", "a restarted node stays LOOKING; its log shows votes of a LEADING leader in round 831 while its own round is 1, and \"Notification time out\" doubling.")
+	n.Step("Symptom (F1, ZOOKEEPER-1514)", "a restarted node stays LOOKING; its log shows votes of a LEADING leader in round 831 while its own round is 1, and \"Notification time out\" doubling.")
 	n.Step("Start a 3-node ensemble", "ZooKeeper %s. 1514 was fixed in 3.4.4: expect the real trigger NOT to keep the node out.", v.Version)
 	ens, err := s.Start(ctx)
 	defer func() { terminate(ctx, s.Ens, &err) }()
@@ -213,7 +213,7 @@ func RunF1(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 	if gap && r.Serving {
 		rec.Note("%s: a node restarted into a quorum %d rounds ahead rejoined in %.1f s: ZOOKEEPER-1514 is fixed here", v.Version, r.PeerRound-r.OwnRound, r.Took.Seconds())
 	}
-	n.Step("Seed's remedy", "restart the leader.")
+	n.Step("Documented remedy", "restart the leader.")
 	old, err := s.RestartLeader(ctx)
 	if err != nil {
 		return rec, err
@@ -227,7 +227,7 @@ func RunF1(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 		return rec, err
 	}
 
-	n.Step("Replay the seed's votes", "one real server (myid 1) and two fake election peers (myids 2 and 3) that speak ZooKeeper %s's election protocol and answer with the seed's exact votes: leader 3 LEADING round 831, node 2 FOLLOWING round 832, in the 3.3 wire format. Look for: does the server follow?", v.Version)
+	n.Step("Replay the reported votes", "one real server (myid 1) and two fake election peers (myids 2 and 3) that speak ZooKeeper %s's election protocol and answer with the exact votes quoted in docs/F1.md: leader 3 LEADING round 831, node 2 FOLLOWING round 832, in the 3.3 wire format. Look for: does the server follow?", v.Version)
 	res, err := s.Replay(ctx, ReplaySeed28, 15*time.Second)
 	if err != nil {
 		return rec, err
@@ -242,7 +242,7 @@ func RunF1(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 	// not keep the node out. The replay's outcome is evidence and a note.
 	rec.Verdict.Reproduced = gap && !r.Serving
 	if stuck {
-		rec.Note("%s: the seed's votes byte for byte (3.3 format) keep the server LOOKING: receivers derive each peer's epoch from its zxid (0x11 vs 0x12), and disagreeing votes never form a quorum — not the round", v.Version)
+		rec.Note("%s: the votes quoted in docs/F1.md, byte for byte (3.3 format), keep the server LOOKING: receivers derive each peer's epoch from its zxid (0x11 vs 0x12), and disagreeing votes never form a quorum — not the round", v.Version)
 	}
 	n.Step("Detector", "the F1 detector on the replayed server's log.")
 	if sayFindings(n, res.Findings, detect.F1) {
@@ -272,7 +272,7 @@ func RunF1(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 func RunF2(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (rec *reports.Record, err error) {
 	s := NewF2(v, progress)
 	rec = s.Record
-	n.Step("Symptom (seed F2)", "dataDir/version-2 grows until the disk is full; nobody purges it.")
+	n.Step("Symptom (F2)", "dataDir/version-2 grows until the disk is full; nobody purges it.")
 	n.Step("Start a 3-node ensemble", "snapCount=%d (a snapshot every ~%d transactions), autopurge off (the default).", s.SnapCount, s.SnapCount)
 	ens, err := s.Start(ctx)
 	defer terminate(ctx, ens, &err)
@@ -306,7 +306,7 @@ func RunF2(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 		return rec, err
 	}
 	rec.Verdict.Detected = sayFindings(n, findings, detect.F2)
-	n.Step("Fix (seed)", "autopurge.purgeInterval=1, autopurge.snapRetainCount=3, rolling restart (the purge runs at start).")
+	n.Step("Fix (documented)", "autopurge.purgeInterval=1, autopurge.snapRetainCount=3, rolling restart (the purge runs at start).")
 	if err := s.EnableAutopurge(ctx, 3); err != nil {
 		return rec, err
 	}
@@ -344,7 +344,7 @@ func RunF2(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 func RunF4(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (rec *reports.Record, err error) {
 	rec = reports.New("F4", "Have smaller server identifier: the smallest myid restarted last", v.Version)
 	const short = 45 * time.Second
-	n.Step("Symptom (seed F4)", "a node logs \"Have smaller server identifier, so dropping the connection\" and never serves; the seed blames restarting the smallest myid last.")
+	n.Step("Symptom (F4)", "a node logs \"Have smaller server identifier, so dropping the connection\" and never serves; the reported cause is restarting the smallest myid last.")
 	n.Step("Why", "election connections are kept only when the larger id dialled: myid 1 dials its peers, drops its own connections and waits for them to dial back. A plain restart in any order works; it fails when the larger peers cannot dial back.")
 	n.Step("Trigger", "restart zk3, zk2, then zk1 (smallest last); zk1's firewall drops new connections to its election port from zk2 and zk3. Look for: zk1 stuck LOOKING, \"Have smaller server identifier\" on zk1, \"Cannot open channel to 1\" on its peers.")
 	ens, c, err := F4RestartOrder(ctx, v, 3, []int{3, 2, 1}, F4Drop, short, rec, progress)
@@ -365,7 +365,7 @@ func RunF4(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 		rec.Note("%s: myid 1 rejoined (%.1f s): not stuck", v.Version, c.Seconds)
 		return rec, nil
 	}
-	n.Step("Remedies", "first the seed's (leave it, restart the others in ascending myid), then restarting zk1 alone, then removing the cause (the firewall rules).")
+	n.Step("Remedies", "first the documented one (leave it, restart the others in ascending myid), then restarting zk1 alone, then removing the cause (the firewall rules).")
 	rs, err := TryRemedies(ctx, ens, F4Drop, short, rec)
 	if err != nil {
 		return rec, err
@@ -374,21 +374,21 @@ func RunF4(ctx context.Context, v harness.Version, n Narrator, progress io.Write
 		n.Say("%q: worked %v (%.1f s)", r.Name, r.Worked, r.Seconds)
 		rec.Evidence("zk1", "remedy %q: worked %v after %.1f s", r.Name, r.Worked, r.Seconds)
 	}
-	seed := len(rs) > 0 && rs[0].Worked
-	rec.Verdict.Fixed = seed
-	rec.Verdict.Fix = fixStatus(seed)
-	if !seed && len(rs) > 0 && rs[len(rs)-1].Worked {
-		rec.Note("%s: the seed's remedy did not bring myid 1 back; %q did", v.Version, rs[len(rs)-1].Name)
+	documented := len(rs) > 0 && rs[0].Worked
+	rec.Verdict.Fixed = documented
+	rec.Verdict.Fix = fixStatus(documented)
+	if !documented && len(rs) > 0 && rs[len(rs)-1].Worked {
+		rec.Note("%s: the documented remedy did not bring myid 1 back; %q did", v.Version, rs[len(rs)-1].Name)
 	}
 	return rec, nil
 }
 
-// RunF5 runs F5: the seed's flood on the defaults, then each of its fixes.
+// RunF5 runs F5: the reported flood on the defaults, then each documented fix.
 func RunF5(ctx context.Context, v harness.Version, n Narrator, progress io.Writer) (*reports.Record, error) {
 	s := NewF5(v, progress)
 	rec := s.Record
 	rec.SetNodes("zk1", "zk2", "zk3")
-	n.Step("Symptom (seed F5)", "at 6-8K short connections per second some clients cannot connect; netstat -s counts \"times the listen queue of a socket overflowed\".")
+	n.Step("Symptom (F5)", "at 6-8K short connections per second some clients cannot connect; netstat -s counts \"times the listen queue of a socket overflowed\".")
 	var runs []F5Run
 	for i, variant := range F5Variants() {
 		title := "Trigger: " + variant.Name

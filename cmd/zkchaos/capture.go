@@ -181,10 +181,10 @@ var captureCases = []captureCaseDef{
 		},
 	},
 	{
-		// F1's replay: fake election peers send a real server the seed's votes in the
-		// 3.3 wire format (scenarios.ReplaySeed28); the server stays LOOKING. Keeps its
-		// log (f1-replay-stuck-zk1.log) and the frames it sent, as the peers decoded
-		// them (../fle/<version>-received.jsonl).
+		// F1's replay: fake election peers send a real server the votes quoted in
+		// docs/F1.md in the 3.3 wire format (scenarios.ReplaySeed28); the server
+		// stays LOOKING. Keeps its log (f1-replay-stuck-zk1.log) and the frames it
+		// sent, as the peers decoded them (../fle/<version>-received.jsonl).
 		name: "f1-replay-stuck",
 		own: func(ctx context.Context, v harness.Version, dir string, log io.Writer) error {
 			s := scenarios.NewF1(v, log)

@@ -33,7 +33,8 @@ var diagnoseOpts struct {
 var diagnoseCmd = &cobra.Command{
 	Use:   "diagnose",
 	Short: "Find the five documented failures (F1-F5) in logs, netstat/ss output, a dataDir, or a live ensemble",
-	Long: `diagnose reads what an operator has and reports the failures of the seed's ops notes:
+	Long: `diagnose reads what an operator has and reports the five
+documented failures (docs/F1.md … docs/F5.md):
 
   F1  restarted node never rejoins (ZOOKEEPER-1514)      from server logs
   F2  dataDir growth / full disk                         from --datadir + --config, or logs

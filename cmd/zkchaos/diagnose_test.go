@@ -203,17 +203,17 @@ func TestDiagnoseUsageErrors(t *testing.T) {
 }
 
 func TestDiagnoseStdinAndGzip(t *testing.T) {
-	seed, err := os.ReadFile("../../fixtures/seed/f3-too-many-connections.log")
+	incident, err := os.ReadFile("../../fixtures/seed/f3-too-many-connections.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, bytes.NewReader(seed), "--json", "--log", "zk2=-")
+	r := run(t, bytes.NewReader(incident), "--json", "--log", "zk2=-")
 	if r.code != exitFindings || kinds(decode(t, r.stdout)) != "F3@zk2" {
 		t.Fatalf("stdin: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	var gz bytes.Buffer
 	w := gzip.NewWriter(&gz)
-	w.Write(seed)
+	w.Write(incident)
 	w.Close()
 	p := filepath.Join(t.TempDir(), "zk3.log.gz")
 	if err := os.WriteFile(p, gz.Bytes(), 0o644); err != nil {
@@ -226,7 +226,7 @@ func TestDiagnoseStdinAndGzip(t *testing.T) {
 	// a gzip cut short (a log being rotated) is used as far as it goes
 	gz.Reset()
 	w = gzip.NewWriter(&gz)
-	w.Write(seed)
+	w.Write(incident)
 	w.Flush()
 	w.Write(bytes.Repeat([]byte("more log being written\n"), 1000))
 	w.Close()

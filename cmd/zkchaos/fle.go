@@ -13,7 +13,7 @@ import (
 )
 
 // fle-replay runs fake election peers against one real server (F1's replay of the
-// seed's votes). It runs inside a client container on the ensemble's network.
+// votes quoted in docs/F1.md). It runs inside a client container on the ensemble's network.
 func init() {
 	r := fle.Replay{}
 	var peers []string

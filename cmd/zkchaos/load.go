@@ -176,7 +176,7 @@ func floodCmd() *cobra.Command {
 		Short: "Short-connection flood: connect, handshake, close, at a fixed rate (open loop)",
 		Long: `Open short connections to --target at --rate per second for --duration: TCP
 connect, ZooKeeper ConnectRequest, wait for the answer, closeSession, close — what an
-SDK used from every web request does (seed F5). Open loop: a slow server does not
+SDK used from every web request does (F5). Open loop: a slow server does not
 slow the attacker. Prints one JSON line starting with "flood:". Bounded: at most
 --duration (≤ 5m) plus --timeout.`,
 		Args: cobra.NoArgs,

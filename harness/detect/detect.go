@@ -116,7 +116,7 @@ func lookingFor(ep *episode) string {
 	return "LOOKING for a long time"
 }
 
-// DetectF1 finds ZOOKEEPER-1514's picture (the seed's F1): a LOOKING node that
+// DetectF1 finds ZOOKEEPER-1514's picture (F1, docs/F1.md): a LOOKING node that
 // receives the votes of a LEADING leader and its FOLLOWING peers in another
 // round and still keeps timing out, election after election.
 func DetectF1(o Observations) []Finding {
@@ -151,10 +151,10 @@ func DetectF1(o Observations) []Finding {
 			"in round %d: the running ensemble's round is far ahead of the restarted node's logical clock. "+
 			"ZooKeeper with ZOOKEEPER-1514 (\"FastLeaderElection - leader ignores the round information when joining a quorum\") "+
 			"never counts those votes, so the node keeps timing out (the notification time out keeps doubling) and never rejoins "+
-			"or serves clients: the seed's F1.", nodeDesc(n), mine, lv.Round)
+			"or serves clients: F1.", nodeDesc(n), mine, lv.Round)
 		expl += " " + fixNote1514(n)
 		remedy := fmt.Sprintf("Restart the current leader (%s) so that a new leader is elected and every server votes in the same round "+
-			"(the seed's fix); restarting the stuck node itself does not help. Upgrade to ZooKeeper 3.4.4 or later, where "+
+			"(the documented fix); restarting the stuck node itself does not help. Upgrade to ZooKeeper 3.4.4 or later, where "+
 			"ZOOKEEPER-1514 is fixed (3.4.6 adds the follow-ups ZOOKEEPER-1732 and ZOOKEEPER-1805).", idName(o, lv.SID))
 		t := ep.quorumAt
 		if t.IsZero() {
@@ -226,7 +226,7 @@ func versionAtLeast(v string, maj, min, patch int) (bool, bool) {
 	return cmp.Or(cmp.Compare(a, maj), cmp.Compare(b, min), cmp.Compare(c, patch)) >= 0, true
 }
 
-// DetectF4 finds the seed's F4: "Have smaller server identifier, so dropping
+// DetectF4 finds F4 (docs/F4.md): "Have smaller server identifier, so dropping
 // the connection" on a node that stays LOOKING. Election connections only go
 // from the larger id to the smaller, so the smaller id drops its own dial and
 // waits for the peer to dial back; when that dial-back cannot happen (stale or
@@ -268,7 +268,7 @@ func DetectF4(o Observations) []Finding {
 
 		expl := fmt.Sprintf("%s dials its larger-id peers for the election and drops each connection itself (\"Have smaller "+
 			"server identifier\": election connections only go from the larger id to the smaller, so it waits for them to dial back), "+
-			"and it stays LOOKING: the dial-backs do not arrive, so it never rejoins or serves clients (the seed's F4).", nodeDesc(n))
+			"and it stays LOOKING: the dial-backs do not arrive, so it never rejoins or serves clients (F4).", nodeDesc(n))
 		if !ep.evidence {
 			expl += " The input holds no state line for this node: confirm with `srvr` that it is not serving."
 		}
@@ -281,7 +281,7 @@ func DetectF4(o Observations) []Finding {
 		remedy := "Find why its peers cannot dial it back and remove that cause: a firewall or NetworkPolicy dropping connections " +
 			"to its election port, a server." + myidOf(n) + " line that advertises an address the peers cannot reach (3.5+ peers dial that " +
 			"address), a dead election listener (\"As I'm leaving the listener thread\"). Restarting the other servers one at a time in " +
-			"ascending myid order" + restartOrder(o, n) + " (the seed's fix) helps only when they can reach it at the address in their own " +
+			"ascending myid order" + restartOrder(o, n) + " (the documented fix) helps only when they can reach it at the address in their own " +
 			"config: while LOOKING they dial it themselves. Measured by zkchaos: it works for an unreachable advertised address and " +
 			"fails for a firewall drop or a dead listener."
 		if cause != "" {
@@ -339,7 +339,7 @@ func restartOrder(o Observations, stuck *NodeLog) string {
 }
 
 // f4Cause looks in the peers' logs and the config for why they cannot dial
-// the stuck node back (FACTS.md §3 F4: stale address, loopback advertised
+// the stuck node back (docs/F4.md §2 and §5: stale address, loopback advertised
 // election address, DNS, one-way drops).
 func f4Cause(o Observations, n *NodeLog) (string, []string) {
 	if n.MyID < 0 {
@@ -422,7 +422,7 @@ func isLoopback(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// DetectF3 finds the seed's F3: a server refusing connections from one client
+// DetectF3 finds F3 (docs/F3.md): a server refusing connections from one client
 // IP because that IP already holds maxClientCnxns of them.
 func DetectF3(o Observations) []Finding {
 	var out []Finding
@@ -505,7 +505,7 @@ func f3Finding(node string, t time.Time, ev, ips []string, limit string) Finding
 	return Finding{Failure: F3, Node: node, Time: t, Evidence: ev,
 		Explanation: fmt.Sprintf("%s refused new connections from %s because that IP already held maxClientCnxns (%s) connections to it. "+
 			"The limit counts connections per client IP per server, so when several processes on one machine (or a connection leak) "+
-			"share it, some of them cannot connect while others can: the seed's F3.", node, who, limit),
+			"share it, some of them cannot connect while others can: F3.", node, who, limit),
 		Remedy: "Raise maxClientCnxns in zoo.cfg on every server (0 means no limit) and restart them one at a time, or make the " +
 			"processes on that machine hold fewer connections (one ZooKeeper session per process, reused; close unused handles).",
 	}
@@ -545,9 +545,9 @@ func topIPs(m map[string]int64, k int) []string {
 	return out
 }
 
-// DetectF2 finds the seed's F2: version-2 keeping more snapshots than
+// DetectF2 finds F2 (docs/F2.md): version-2 keeping more snapshots than
 // autopurge.snapRetainCount because autopurge is off (the default), and its
-// end, a full disk ("No space left on device"; captured on 3.9.3, FACTS.md).
+// end, a full disk ("No space left on device"; captured on 3.9.3, docs/F2.md §1).
 func DetectF2(o Observations) []Finding {
 	var out []Finding
 	retain := o.Config.SnapRetainCount()
@@ -579,8 +579,8 @@ func DetectF2(o Observations) []Finding {
 		out = append(out, Finding{Failure: F2, Node: d.Node, Time: st.newest, Evidence: ev,
 			Explanation: fmt.Sprintf("%s keeps every snapshot and transaction log it ever wrote: %d snapshots where %d are needed, "+
 				"because automatic purging is off (autopurge.purgeInterval=0 is the default). The directory grows until the disk is full, "+
-				"and then the server exits (the seed's F2).", d.Node, st.snaps, retain),
-			Remedy: "Turn on automatic purging in zoo.cfg: autopurge.purgeInterval=1 (hours) and autopurge.snapRetainCount=3 (the seed's fix; " +
+				"and then the server exits (F2).", d.Node, st.snaps, retain),
+			Remedy: "Turn on automatic purging in zoo.cfg: autopurge.purgeInterval=1 (hours) and autopurge.snapRetainCount=3 (the documented fix; " +
 				"the purge also runs once at start-up), then restart the servers one at a time; or purge now with zkCleanup.sh / " +
 				"PurgeTxnLog -n 3.",
 		})
@@ -598,7 +598,7 @@ func DetectF2(o Observations) []Finding {
 		if n.disk.severe.n > 0 {
 			expl += " and its snapshot or sync thread stopped the server (\"Severe unrecoverable error\")"
 		}
-		expl += ": the end of unbounded dataDir growth (the seed's F2). The other servers write the same transactions and are " +
+		expl += ": the end of unbounded dataDir growth (F2). The other servers write the same transactions and are " +
 			"likely close to the same end, which would lose the quorum."
 		out = append(out, Finding{Failure: F2, Node: n.Node, Time: t, Evidence: ev, Explanation: expl,
 			Remedy: "Free space in the dataDir (zkCleanup.sh / PurgeTxnLog -n 3 keeps the 3 newest snapshots and the logs they need), " +
@@ -630,7 +630,7 @@ func fileDesc(f DataFile) string {
 	return f.Name
 }
 
-// DetectF5 finds the seed's F5: the accept queue of a listening socket
+// DetectF5 finds F5 (docs/F5.md): the accept queue of a listening socket
 // overflowing (ListenOverflows / "times the listen queue of a socket
 // overflowed" growing), ZooKeeper's client port listening with a backlog of 50.
 func DetectF5(o Observations) []Finding {
@@ -711,15 +711,15 @@ func DetectF5(o Observations) []Finding {
 			expl += " (the counters are non-zero; one snapshot cannot show they are still growing: take a second one a minute later)"
 		}
 		expl += fmt.Sprintf(". ZooKeeper listens on its client port with a backlog of 50 and before 3.6 has no setting for it, so a flood "+
-			"of short-lived connections (the seed's PHP-FPM requests at 6-8K QPS, each connecting and closing) overflows it and clients "+
-			"occasionally fail to connect: the seed's F5. The counters are per network namespace: `ss -ltn` shows which socket "+
+			"of short-lived connections (in the reported incident, PHP-FPM requests at 6-8K QPS, each connecting and closing) overflows it and clients "+
+			"occasionally fail to connect: F5. The counters are per network namespace: `ss -ltn` shows which socket "+
 			"(Send-Q is its backlog) if port %d is not the only listener.", port)
 		out = append(out, Finding{Failure: F5, Node: obs.Node, Time: t, Evidence: ev, Explanation: expl,
 			Remedy: "(1) Stop opening a connection per request: keep one ZooKeeper session per process and reuse it, which removes the " +
 				"load (measured by zkchaos: no overflow at the same rate); (2) raise the client port backlog with clientPortListenBacklog " +
 				"(ZOOKEEPER-974, ZooKeeper 3.6.0 and later; older versions ignore the key and keep 50) together with the kernel limits " +
 				"net.core.somaxconn and net.ipv4.tcp_max_syn_backlog, which cap it. Raising the kernel limits alone changes nothing while " +
-				"ZooKeeper asks for 50 (the seed's fixes, measured).",
+				"ZooKeeper asks for 50 (the documented fixes, measured).",
 		})
 	}
 	return out

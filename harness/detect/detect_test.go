@@ -70,7 +70,7 @@ func TestF1Seed(t *testing.T) {
 	mustContain(t, "remedy", f.Remedy, "Restart the current leader (myid 3)", "3.4.4", "Upgrade")
 }
 
-// FACTS.md §3 F1, verified on 3.8.0: a restarted follower at round 0x1 hears
+// Verified on 3.8.0: a restarted follower at round 0x1 hears
 // the leader and a follower at 0xb and is FOLLOWING 41 ms later: the fix holds.
 func TestF1FixedVersionRejoinIsHealthy(t *testing.T) {
 	n := logOf("zk1",
@@ -87,9 +87,9 @@ func TestF1FixedVersionRejoinIsHealthy(t *testing.T) {
 }
 
 func TestF1NeedsToStayStuck(t *testing.T) {
-	seed := readFixture(t, "seed/f1-3.3-notifications.log")
+	incident := readFixture(t, "seed/f1-3.3-notifications.log")
 	// the votes alone: the node may join the next moment
-	if fs := Detect(Observations{Logs: []*NodeLog{logOf("zk1", seed[:3]...)}}); len(fs) != 0 {
+	if fs := Detect(Observations{Logs: []*NodeLog{logOf("zk1", incident[:3]...)}}); len(fs) != 0 {
 		t.Errorf("votes without time outs gave %s", failures(fs))
 	}
 	// same round: not ZOOKEEPER-1514's path
@@ -109,9 +109,9 @@ func TestF1NeedsToStayStuck(t *testing.T) {
 }
 
 func TestF1ThenLeaderRestartResolvesQuickly(t *testing.T) {
-	seed := readFixture(t, "seed/f1-3.3-notifications.log")
+	incident := readFixture(t, "seed/f1-3.3-notifications.log")
 	// stuck for 3 s, then joins: short, so not reported
-	lines := append(append([]string{}, seed...), "2017-07-18 17:31:15,300 - INFO  [QuorumPeer:/0.0.0.0:2181:QuorumPeer@643] - FOLLOWING")
+	lines := append(append([]string{}, incident...), "2017-07-18 17:31:15,300 - INFO  [QuorumPeer:/0.0.0.0:2181:QuorumPeer@643] - FOLLOWING")
 	if fs := Detect(Observations{Logs: []*NodeLog{logOf("zk1", lines...)}}); len(fs) != 0 {
 		t.Errorf("resolved after 3 s gave %s", failures(fs))
 	}
@@ -226,8 +226,8 @@ func TestUnreachableIsNeitherF1NorF4(t *testing.T) {
 // With a quorum of LEADING/FOLLOWING votes in another round the node is F1
 // even though, as the smallest id, it also logs "Have smaller".
 func TestF1WinsOverF4(t *testing.T) {
-	seed := readFixture(t, "seed/f1-3.3-notifications.log")
-	lines := append([]string{"2017-07-18 17:31:12,000 - INFO  [QuorumPeer:/0.0.0.0:2181:QuorumCnxManager@183] - Have smaller server identifier, so dropping the connection: (2, 1)"}, seed...)
+	incident := readFixture(t, "seed/f1-3.3-notifications.log")
+	lines := append([]string{"2017-07-18 17:31:12,000 - INFO  [QuorumPeer:/0.0.0.0:2181:QuorumCnxManager@183] - Have smaller server identifier, so dropping the connection: (2, 1)"}, incident...)
 	fs := Detect(Observations{Logs: []*NodeLog{logOf("zk1", lines...)}})
 	if failures(fs) != "F1@zk1" {
 		t.Fatalf("got %q, want F1 only", failures(fs))
@@ -276,7 +276,7 @@ func TestF3Live(t *testing.T) {
 }
 
 // lsListing renders `ls -l` lines for a version-2 with snaps snapshots and
-// logs; sizes follow FACTS.md (logs preallocated to 64 MB).
+// logs; sizes follow docs/F2.md §2 (logs preallocated to 64 MiB).
 func lsListing(snaps int) string {
 	var b strings.Builder
 	fmt.Fprintln(&b, "total 1234")
@@ -341,7 +341,7 @@ func TestF2DataDirOnDisk(t *testing.T) {
 	mustContain(t, "evidence", strings.Join(fs[0].Evidence, "\n"), "zoo.cfg: autopurge.purgeInterval=0", "4 file(s), 3.9 KiB, are purgeable")
 }
 
-// FACTS.md §3 F2, captured on 3.9.3: the follower's disk filled and it exited.
+// docs/F2.md §1, captured on 3.9.3: the follower's disk filled and it exited.
 func TestF2DiskFull(t *testing.T) {
 	n := logOf("zk2", "2026-11-25 20:00:00,000 - "+factsSevere, "java.io.IOException: No space left on device")
 	fs := Detect(Observations{Logs: []*NodeLog{n}})
@@ -371,7 +371,7 @@ func TestF5Seed(t *testing.T) {
 }
 
 // /proc/net/netstat captured on the development host, and the same with the
-// ListenOverflows growth FACTS.md measured on 3.4.13 under a flood (+591).
+// ListenOverflows growth measured on 3.4.13 under a flood (+591).
 func TestF5Deltas(t *testing.T) {
 	proc, err := os.ReadFile("../../fixtures/host/proc-net-netstat.txt")
 	if err != nil {

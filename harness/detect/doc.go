@@ -1,7 +1,7 @@
 // Package detect is the checker of zkchaos: pure functions that take what an
 // operator can observe of a ZooKeeper ensemble (server log lines, four-letter-word
 // answers, netstat counters, ss listings, dataDir listings, zoo.cfg) and return
-// findings for the five failures of the seed's ops notes:
+// findings for the five failures of the runbooks docs/F1.md … docs/F5.md:
 //
 //	F1  a restarted node never rejoins: ZOOKEEPER-1514 (LOOKING forever although
 //	    the leader and a follower answer, with a different round)

@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// Failure names one of the five failures of the seed's ops notes.
+// Failure names one of the five failures (runbooks docs/F1.md … docs/F5.md).
 type Failure string
 
-// The failures, in the seed's order.
+// The failures, in the order of docs/README.md.
 const (
 	F1 Failure = "F1" // restarted node never rejoins (ZOOKEEPER-1514)
 	F2 Failure = "F2" // dataDir growth, full disk
@@ -20,7 +20,7 @@ const (
 
 // Finding is what a detector reports: which failure, on which node, when it was
 // first seen, the original lines or values that show it, why they mean this
-// failure, and what the seed (and upstream) say fixes it.
+// failure, and what the runbook (and upstream) say fixes it.
 type Finding struct {
 	Failure     Failure
 	Node        string

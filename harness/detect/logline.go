@@ -84,7 +84,7 @@ type Event struct {
 	// IP and Limit of EventTooManyConnections; Count is how many rejections the
 	// line stands for (the 3.6+ rate limiter prints "[N times] Message: ...").
 	IP    string
-	Limit int64 // -1 when not a number (the seed prints "max is x")
+	Limit int64 // -1 when not a number (fixtures/seed/f3-too-many-connections.log has "max is x")
 	Count int64
 	// Version is the server version (EventVersion).
 	Version string
@@ -357,8 +357,8 @@ func bareWord(line []byte, i, n int) bool {
 
 // parseHaveSmaller reads the ids after "Have smaller server identifier":
 // 3.3-3.6.0 ", so dropping the connection: (2, 1)" (remote sid, my id);
-// 3.5.8/3.6.1+ "(myId:1 --> sid:2)" (ZOOKEEPER-2164). The seed quotes it with
-// no ids at all ("... dropping the connection.").
+// 3.5.8/3.6.1+ "(myId:1 --> sid:2)" (ZOOKEEPER-2164). fixtures/seed/f4-have-smaller.log
+// quotes it with no ids at all ("... dropping the connection.").
 func parseHaveSmaller(rest []byte, ev *Event) {
 	open := bytes.IndexByte(rest, '(')
 	if open < 0 || open > 64 {

@@ -6,13 +6,14 @@ import (
 	"time"
 )
 
-// Messages as ZooKeeper writes them. Seed: the seed's own 3.3-era lines.
-// FACTS: lines quoted in /work/shared/FACTS.md, captured on real servers.
+// Messages as ZooKeeper writes them. quote: the 3.3-era lines quoted in
+// docs/F1.md. facts: lines captured on real servers (docs/F2.md and docs/F4.md
+// quote several).
 // src: built from the version's format string at the release tag, where no
 // capture exists yet (listed in the report as lines still to capture).
 const (
-	seedVoteLeading = "2017-07-18 17:31:12,016 - INFO  [WorkerReceiver Thread:FastLeaderElection@496] - Notification: 3 (n.leader), 73014444480 (n.zxid), 831 (n.round), LEADING (n.state), 3 (n.sid), LOOKING (my state)"
-	seedTimeout     = "2017-07-18 17:31:15,219 - INFO  [QuorumPeer:/0.0.0.0:2181:FastLeaderElection@697] - Notification time out: 6400"
+	quoteVoteLeader = "2017-07-18 17:31:12,016 - INFO  [WorkerReceiver Thread:FastLeaderElection@496] - Notification: 3 (n.leader), 73014444480 (n.zxid), 831 (n.round), LEADING (n.state), 3 (n.sid), LOOKING (my state)"
+	quoteTimeout    = "2017-07-18 17:31:15,219 - INFO  [QuorumPeer:/0.0.0.0:2181:FastLeaderElection@697] - Notification time out: 6400"
 	factsVote34     = "Notification: 1 (message format version), 1 (n.leader), 0x0 (n.zxid), 0x1 (n.round), LOOKING (n.state), 1 (n.sid), 0x0 (n.peerEpoch) LOOKING (my state)"
 	srcVote36       = "Notification: my state:LOOKING; n.sid:2, n.state:FOLLOWING, n.leader:3, n.round:0xb, n.peerEpoch:0x2, n.zxid:0x200000004, message format version:0x2, n.config version:0x0"
 	factsSmaller34  = "Have smaller server identifier, so dropping the connection: (2, 1)"
@@ -57,10 +58,10 @@ func TestParseLineEveryLayout(t *testing.T) {
 		kind  EventKind
 		check func(t *testing.T, ev Event)
 	}{
-		{strings.SplitN(seedVoteLeading, "] - ", 2)[1], EventNotification, func(t *testing.T, ev Event) {
+		{strings.SplitN(quoteVoteLeader, "] - ", 2)[1], EventNotification, func(t *testing.T, ev Event) {
 			n := ev.Notification
 			if n.Leader != 3 || n.Zxid != 73014444480 || n.Round != 831 || n.State != "LEADING" || n.SID != 3 || n.MyState != "LOOKING" || n.Format != Format33 {
-				t.Errorf("seed vote: %+v", n)
+				t.Errorf("quoted vote: %+v", n)
 			}
 		}},
 		{factsVote34, EventNotification, func(t *testing.T, ev Event) {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The kernel counters of F5 (the seed's `netstat -s | grep -i listen`).
+// The kernel counters of F5 (the `netstat -s | grep -i listen` quoted in docs/F5.md).
 const (
 	ListenOverflows = "TcpExt:ListenOverflows" // "N times the listen queue of a socket overflowed"
 	ListenDrops     = "TcpExt:ListenDrops"     // "N SYNs to LISTEN sockets ignored"

@@ -223,8 +223,8 @@ func (n *NodeLog) Handle(ev Event) {
 		}
 	case EventHaveSmallerID:
 		// Only a server dialling out in an election writes it, so it also says
-		// the server is LOOKING when nothing else in the input does (the seed
-		// quotes the line alone).
+		// the server is LOOKING when nothing else in the input does
+		// (fixtures/seed/f4-have-smaller.log holds the line alone).
 		ep := n.looking(&ev)
 		ep.haveSmaller.add(&ev)
 		if ev.SID >= 0 && len(ep.smallerSIDs) < maxPeers {
@@ -337,7 +337,7 @@ func (n *NodeLog) notification(ev *Event) {
 
 // checkQuorum notes the moment the out-of-election votes name one leader, the
 // leader itself among them (LEADING) and at least one follower: with those,
-// a server with the ZOOKEEPER-1514 fix joins at once (FLE-PROTOCOL.md §4).
+// a server with the ZOOKEEPER-1514 fix joins at once (docs/F1.md §2).
 func (n *NodeLog) checkQuorum(ep *episode, leader int64, ev *Event) {
 	lv, ok := ep.ooe[leader]
 	if !ok || lv.State != "LEADING" {
@@ -431,7 +431,7 @@ func (ep *episode) myRoundGuess() int64 {
 // shows it waited for long. An open (or restart-ended) episode counts once the
 // notification time out doubled to 3200 ms (four empty polls, ~6 s) or three
 // time outs were logged; a closed one only if it lasted a minute or more, so a
-// slow but healthy start (FACTS.md: 12 s while DNS catches up) is not a finding.
+// slow but healthy start (~12 s while DNS catches up, docker/entrypoint.sh) is not a finding.
 func (ep *episode) stuck() bool {
 	open := ep.endedBy == EventNone || ep.endedBy == EventStarting
 	if open {
@@ -452,7 +452,8 @@ func classifyEpisode(ep *episode, n *NodeLog) Failure {
 	if ep.haveSmaller.n > 0 {
 		if !ep.evidence && (ep.endedBy == EventNone || ep.endedBy == EventStarting) {
 			// only "Have smaller ..." lines and nothing else about the state:
-			// the seed's own quote. Reported, with the state left to confirm.
+			// the line as the reported incident quotes it (docs/F4.md §5). Reported,
+			// with the state left to confirm.
 			return F4
 		}
 		if ep.stuck() {

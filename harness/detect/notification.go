@@ -14,7 +14,8 @@ const (
 	// FormatUnknown: not a notification line.
 	FormatUnknown NotificationFormat = iota
 	// Format33: "1 (n.leader), 77309411648 (n.zxid), 1 (n.round), ..." without a
-	// peer epoch: 3.3.x, the seed's version, which has the ZOOKEEPER-1514 bug.
+	// peer epoch: 3.3.x, the version of the lines quoted in docs/F1.md, which has
+	// the ZOOKEEPER-1514 bug.
 	Format33
 	// Format340: "... 0x0 (n.peerEPoch), LOOKING (my state)" without a message
 	// format version: 3.4.0-3.4.5 (the 1514 fix arrived inside this range, in 3.4.4).

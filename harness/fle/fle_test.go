@@ -15,16 +15,16 @@ import (
 	"time"
 )
 
-// The seed's two votes (3.3 log, ../shared/SEED.md): leader 3 LEADING at round 831
+// The two votes quoted in docs/F1.md (a 3.3 log): leader 3 LEADING at round 831
 // and node 2 FOLLOWING at round 832.
-var seedLeader = Notification{State: Leading, Leader: 3, Zxid: 73014444480, Round: 831, PeerEpoch: 0x11}
+var quotedLeader = Notification{State: Leading, Leader: 3, Zxid: 73014444480, Round: 831, PeerEpoch: 0x11}
 
 func TestNotificationRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		format string
 		size   int
 	}{{Format28, 28}, {Format40, 40}, {FormatV2, 44 + len("server.1=a:1:2:participant\nversion=0")}} {
-		n := seedLeader
+		n := quotedLeader
 		if tc.format == FormatV2 {
 			n.Config = "server.1=a:1:2:participant\nversion=0"
 		}
@@ -256,7 +256,7 @@ func TestValidate(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	for _, format := range []string{Format28, Format40, FormatV2} {
-		p, _ := seedLeader.Encode(format)
+		p, _ := quotedLeader.Encode(format)
 		f.Add(p)
 	}
 	f.Add(followerInfo(1, 12))

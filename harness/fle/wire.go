@@ -4,8 +4,9 @@
 // sends to its leader's quorum port. It is what fake election peers need to replay
 // recorded votes to one real server, as ZooKeeper's own election tests do.
 //
-// Byte layouts and the rules each version applies are in ../shared/FLE-PROTOCOL.md
-// (read from the source at release-3.4.13, release-3.8.0-1 and release-3.9.3). All
+// Byte layouts and the rules each version applies were read from ZooKeeper's
+// source (QuorumCnxManager, FastLeaderElection) at release-3.4.13,
+// release-3.8.0-1 and release-3.9.3. All
 // integers are big-endian, as Java's DataOutputStream writes them.
 package fle
 
@@ -136,9 +137,10 @@ func ParseState(s string) (State, error) {
 	return 0, fmt.Errorf("fle: unknown state %q", s)
 }
 
-// Notification formats, by payload size (FLE-PROTOCOL.md §3).
+// Notification formats, by payload size (FastLeaderElection.buildMsg and
+// WorkerReceiver.run in ZooKeeper's source).
 const (
-	// Format28 is the pre-3.4 message (3.3, the seed's servers): state, leader,
+	// Format28 is the pre-3.4 message (3.3, as in docs/F1.md): state, leader,
 	// zxid, round; receivers derive the peer epoch from the zxid's high 32 bits.
 	Format28 = "28"
 	// Format40 is 3.4.6+'s version-1 message (40 bytes, no config).

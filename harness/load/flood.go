@@ -13,7 +13,7 @@ import (
 )
 
 // FloodConfig is a short-connection flood: what an SDK used from every web request
-// does (seed F5: connect, handshake, close, 6–8K times a second).
+// does (F5, docs/F5.md: connect, handshake, close, 6–8K times a second).
 type FloodConfig struct {
 	Target   string        // ip:port of one server
 	Rate     int           // attempts per second, open loop (default 8000)

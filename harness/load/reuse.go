@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// ReuseConfig is the client-side fix of seed F5: the same request rate, carried by a
-// pool of long-lived sessions instead of a new connection per request.
+// ReuseConfig is the client-side fix of F5 (docs/F5.md): the same request rate,
+// carried by a pool of long-lived sessions instead of a new connection per request.
 type ReuseConfig struct {
 	Target   string
 	Rate     int           // requests per second, open loop (default 8000)
