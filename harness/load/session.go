@@ -54,16 +54,7 @@ func Dial(ctx context.Context, addr string, sessionTimeout time.Duration) (*Sess
 		}
 		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	s, err := handshake(conn, sessionTimeout)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	_ = conn.SetDeadline(time.Time{})
-	return s, nil
+	return Open(ctx, conn, sessionTimeout)
 }
 
 // Open performs the ZooKeeper handshake on a connection opened elsewhere (a
