@@ -53,7 +53,7 @@ workshop: images build
 report:
 	$(GO) run ./cmd/zkchaos report --dir $(REPORTS)
 
-## test: what CI runs — vet, unit tests (no Docker), the harness's runnable examples, then the Ginkgo scenarios (not "slow")
+## test: what CI runs — vet, unit tests (no Docker), the harness's runnable examples and engine tests, then the Ginkgo scenarios (not "slow")
 test: vet unit examples scenarios
 
 vet:
@@ -63,9 +63,10 @@ vet:
 unit:
 	$(GO) test -short -skip '^Example' $$($(GO) list ./... | grep -v /scenarios)
 
-# The harness's runnable examples (godoc) start real ensembles: they run here, on the engine.
+# The harness's runnable examples (godoc) and its TestEngine* tests start real
+# ensembles: they run here, on the engine (unit skips them).
 examples: images
-	$(GO) test -count=1 -run '^Example' ./harness/...
+	$(GO) test -count=1 -run '^(Example|TestEngine)' ./harness/...
 
 ## portable: the specs from a container that reaches Docker only through the engine's socket, and the harness used from a module of its own (.ci/run runs it)
 portable: engine-only outside-module
