@@ -339,16 +339,8 @@ func (e *Ensemble) Followers(ctx context.Context) []*Node {
 	return out
 }
 
-func describeStates(nodes []*Node, states map[int]State) string {
-	parts := make([]string, 0, len(nodes))
-	for _, n := range nodes {
-		parts = append(parts, fmt.Sprintf("%s=%s", n.Name, states[n.MyID].Mode))
-	}
-	return strings.Join(parts, " ")
-}
-
-// explainStates is describeStates for an error: a node that did not answer is
-// told apart as the engine sees it — running but not reachable from this process
+// explainStates says what each node is doing, for an error: a node that did not
+// answer is told apart as the engine sees it — running but not reachable from this process
 // (and by which path), running with nothing listening yet, paused, or exited.
 func (e *Ensemble) explainStates(ctx context.Context, states map[int]State) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -394,10 +386,20 @@ func (n *Node) explainDown(ctx context.Context, st State) string {
 // Serving checks once whether the given nodes (all when none are given) serve and
 // the ensemble has exactly one leader. The error says what each node is doing.
 func (e *Ensemble) Serving(ctx context.Context, nodes ...*Node) error {
+	states := e.States(ctx)
+	if problem := e.servingProblem(states, nodes); problem != "" {
+		return fmt.Errorf("%s: %s", problem, e.explainStates(ctx, states))
+	}
+	return nil
+}
+
+// servingProblem is "" when the given nodes (all when none are given) serve and
+// there is exactly one leader, else what is wrong. It asks the engine nothing, so
+// a poll stays cheap; explainStates, which does, runs only for the error.
+func (e *Ensemble) servingProblem(states map[int]State, nodes []*Node) string {
 	if len(nodes) == 0 {
 		nodes = e.nodes
 	}
-	states := e.States(ctx)
 	leaders := 0
 	for _, st := range states {
 		if st.Mode == ModeLeader || st.Mode == ModeStandalone {
@@ -406,23 +408,25 @@ func (e *Ensemble) Serving(ctx context.Context, nodes ...*Node) error {
 	}
 	for _, n := range nodes {
 		if !states[n.MyID].Mode.Serving() {
-			return fmt.Errorf("ensemble %s not serving: %s", e.ID, e.explainStates(ctx, states))
+			return fmt.Sprintf("ensemble %s not serving", e.ID)
 		}
 	}
 	if leaders != 1 {
-		return fmt.Errorf("ensemble %s: %d leaders: %s", e.ID, leaders, e.explainStates(ctx, states))
+		return fmt.Sprintf("ensemble %s: %d leaders", e.ID, leaders)
 	}
-	return nil
+	return ""
 }
 
-// WaitServing polls Serving until it succeeds or ctx ends (then it returns the last
-// states). The poll is the condition itself, every 50 ms.
+// WaitServing polls until the given nodes serve with one leader, or ctx ends (then
+// it returns the last states, explained). The poll is the condition itself, every
+// 50 ms.
 func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
-		err := e.Serving(ctx, nodes...)
-		if err == nil {
+		states := e.States(ctx)
+		problem := e.servingProblem(states, nodes)
+		if problem == "" {
 			return nil
 		}
 		select {
@@ -430,11 +434,12 @@ func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
 			// The last probe may have been cut short by the deadline: probe once more,
 			// briefly, so that the error tells the states as they are.
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			if perr := e.Serving(pctx, nodes...); perr != nil {
-				err = perr
+			defer cancel()
+			again := e.States(pctx)
+			if p := e.servingProblem(again, nodes); p != "" {
+				states, problem = again, p
 			}
-			cancel()
-			return fmt.Errorf("wait serving: %w: %w", ctx.Err(), err)
+			return fmt.Errorf("wait serving: %w: %s: %s", ctx.Err(), problem, e.explainStates(pctx, states))
 		case <-t.C:
 		}
 	}

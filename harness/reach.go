@@ -88,10 +88,23 @@ func (d DialStats) String() string {
 	return fmt.Sprintf("%d direct, %d tunnelled, %d failed", d.Direct, d.Tunnel, d.Failed)
 }
 
-type dialCounters struct{ direct, tunnel, failed atomic.Int64 }
+// dialCounters counts dial attempts by outcome (the indices below).
+type dialCounters [3]atomic.Int64
+
+const (
+	dialedDirect = iota
+	dialedTunnel
+	dialFailed
+)
 
 func (c *dialCounters) snapshot() DialStats {
-	return DialStats{Direct: c.direct.Load(), Tunnel: c.tunnel.Load(), Failed: c.failed.Load()}
+	return DialStats{Direct: c[dialedDirect].Load(), Tunnel: c[dialedTunnel].Load(), Failed: c[dialFailed].Load()}
+}
+
+// count adds one to the route's counter and to the process's.
+func (r *route) count(which int) {
+	r.counters[which].Add(1)
+	processDials[which].Add(1)
 }
 
 // processDials counts every dial of every ensemble of this process.
@@ -181,8 +194,7 @@ func (r *route) describe() string {
 func (r *route) dial(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
 	if !r.subnet.Contains(addr.Addr()) {
 		// The network rule, enforced at the seam: only containers of our networks.
-		r.counters.failed.Add(1)
-		processDials.failed.Add(1)
+		r.count(dialFailed)
 		return nil, fmt.Errorf("dial %s: not on network %s (%s): zkchaos dials only its own containers", addr, r.network, r.subnet)
 	}
 	var c net.Conn
@@ -194,8 +206,7 @@ func (r *route) dial(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
 		c, err = r.dialDirect(ctx, addr)
 	}
 	if err != nil {
-		r.counters.failed.Add(1)
-		processDials.failed.Add(1)
+		r.count(dialFailed)
 		return nil, err
 	}
 	return c, nil
@@ -206,8 +217,7 @@ func (r *route) dialDirect(ctx context.Context, addr netip.AddrPort) (net.Conn, 
 	if _, ok := ctx.Deadline(); !ok {
 		d.Timeout = 2 * time.Second
 	}
-	r.counters.direct.Add(1)
-	processDials.direct.Add(1)
+	r.count(dialedDirect)
 	c, err := d.DialContext(ctx, "tcp", addr.String())
 	if err != nil && !answered(err) {
 		return nil, &ReachError{Reach: ReachDirect, Addr: addr, Err: err}
@@ -220,8 +230,7 @@ func (r *route) dialTunnel(ctx context.Context, addr netip.AddrPort) (net.Conn, 
 	if err != nil {
 		return nil, &ReachError{Reach: ReachTunnel, Addr: addr, Err: err}
 	}
-	r.counters.tunnel.Add(1)
-	processDials.tunnel.Add(1)
+	r.count(dialedTunnel)
 	c, err := cl.Dial(ctx, addr)
 	if err != nil && !answered(err) {
 		return nil, &ReachError{Reach: ReachTunnel, Addr: addr, Err: r.withStderr(err)}
@@ -248,13 +257,11 @@ func (r *route) withStderr(err error) error {
 	return err
 }
 
-// startGateway creates and starts the gateway container (ReachTunnel only).
+// startGateway creates and starts the gateway container (ReachTunnel only). Its
+// callers have checked the client image (checkClientImage) first.
 func (r *route) startGateway(ctx context.Context) error {
 	if r.reach != ReachTunnel {
 		return nil
-	}
-	if err := checkClientImage(ctx); err != nil {
-		return err
 	}
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
@@ -513,6 +520,11 @@ func OpenServers(ctx context.Context, addrs ...string) (*Servers, error) {
 		}
 		if r == nil {
 			continue
+		}
+		if r.reach == ReachTunnel {
+			if err := checkClientImage(ctx); err != nil {
+				return s, err
+			}
 		}
 		if err := r.startGateway(ctx); err != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
