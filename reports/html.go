@@ -262,11 +262,18 @@ func verdictItems(v *Verdict) []verdictItem {
 	if v.Reproduced {
 		detectedNo = "bad" // reproduced and missed by the detector
 	}
-	return []verdictItem{
-		yes("reproduced", v.Reproduced, "neutral"),
-		yes("detected", v.Detected, detectedNo),
-		fixItem(v.FixStatus()),
+	reproduced := yes("reproduced", v.Reproduced, "neutral")
+	switch {
+	case v.FixedInVersion:
+		reproduced = verdictItem{"reproduced", "✗ no — fixed in this version", "good"}
+	case !v.Reproduced && !v.Triggered && len(v.Checks)+len(v.Fixes) > 0:
+		reproduced = verdictItem{"reproduced", "✗ no — trigger not applied", "bad"}
 	}
+	items := []verdictItem{reproduced, yes("detected", v.Detected, detectedNo), fixItem(v.FixStatus())}
+	for _, c := range v.Checks {
+		items = append(items, yes("check: "+c.Name, c.Held, "bad"))
+	}
+	return items
 }
 
 func fixItem(s string) verdictItem {

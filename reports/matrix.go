@@ -69,12 +69,19 @@ func scenarioLess(a, b string) bool {
 func cellParts(r *Record) []cellPart {
 	r.mu.Lock()
 	v := r.Verdict
-	r.mu.Unlock()
 	fix := v.FixStatus()
 	var parts []cellPart
 	if group(r.Scenario) == "upgrade" {
+		r.mu.Unlock()
 		return upgradeParts(r, v, fix)
 	}
+	observed, triggers := len(r.Observations) > 0, 0
+	for _, o := range r.Observations {
+		if o.Kind == ObsTrigger {
+			triggers++
+		}
+	}
+	r.mu.Unlock()
 	switch {
 	case v.Reproduced:
 		parts = append(parts, cellPart{"reproduced ✓", "good"})
@@ -83,10 +90,20 @@ func cellParts(r *Record) []cellPart {
 		} else {
 			parts = append(parts, cellPart{"not detected ✗", "bad"})
 		}
-	case fix == FixWorks:
-		// Not reproduced, and what the fix promises holds: the version
-		// carries the upstream fix (F1: ZOOKEEPER-1514 since 3.4.4).
-		return []cellPart{{"not reproduced (fixed in this version)", "good"}}
+	case v.FixedInVersion:
+		// A regression check: the trigger happened and the failure did not
+		// (F1: ZOOKEEPER-1514 since 3.4.4).
+		parts = append(parts, cellPart{"not reproduced (fixed in this version)", "good"})
+	case observed && triggers == 0:
+		// An experiment (F4's restart orders): its checks and notes are the result.
+		held := len(v.Checks) - len(v.FailedChecks())
+		class := "good"
+		if held < len(v.Checks) {
+			class = "bad"
+		}
+		return append([]cellPart{{fmt.Sprintf("measured · %d of %d checks held", held, len(v.Checks)), class}}, checkParts(v)...)
+	case observed && !v.Triggered:
+		parts = append(parts, cellPart{"trigger not applied ✗", "bad"})
 	default:
 		parts = append(parts, cellPart{"not reproduced ✗", "neutral"})
 		if v.Detected {
@@ -97,6 +114,15 @@ func cellParts(r *Record) []cellPart {
 	parts = append(parts, cellPart{"fix " + strings.TrimLeft(it.Word, "✓✗⊘– "), it.Class})
 	if fix == FixNotAvailable {
 		parts[len(parts)-1].Text = "fix not available"
+	}
+	return append(parts, checkParts(v)...)
+}
+
+// checkParts names every check that did not hold.
+func checkParts(v Verdict) []cellPart {
+	var parts []cellPart
+	for _, c := range v.FailedChecks() {
+		parts = append(parts, cellPart{"check failed: " + c + " ✗", "bad"})
 	}
 	return parts
 }
@@ -109,7 +135,8 @@ func upgradeParts(r *Record, v Verdict, fix string) []cellPart {
 	gap, hasGap := r.Figures["longest_gap_ms"]
 	r.mu.Unlock()
 	var parts []cellPart
-	if v.Reproduced {
+	switch {
+	case v.Reproduced:
 		parts = append(parts, cellPart{"upgrade fails ✗", "bad"})
 		switch fix {
 		case FixWorks:
@@ -117,16 +144,17 @@ func upgradeParts(r *Record, v Verdict, fix string) []cellPart {
 		case FixFails:
 			parts = append(parts, cellPart{"workaround fails", "bad"})
 		}
-		return parts
+	case len(v.FailedChecks()) == 0 && len(v.Checks) > 0:
+		parts = append(parts, cellPart{"served throughout ✓ · linearizable ✓", "good"})
+	case len(v.Checks) == 0 && fix != FixWorks:
+		parts = append(parts, cellPart{"upgrade did not complete ✗", "bad"})
+	case len(v.Checks) == 0:
+		parts = append(parts, cellPart{"served throughout ✓ · linearizable ✓", "good"})
 	}
-	if fix != FixWorks {
-		return []cellPart{{"upgrade did not complete ✗", "bad"}}
-	}
-	parts = append(parts, cellPart{"served throughout ✓ · linearizable ✓", "good"})
-	if hasGap {
+	if hasGap && !v.Reproduced {
 		parts = append(parts, cellPart{fmt.Sprintf("longest gap %.0f ms", gap), "neutral"})
 	}
-	return parts
+	return append(parts, checkParts(v)...)
 }
 
 // CellText is a run's verdict as the matrix words it.

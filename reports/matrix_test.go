@@ -18,8 +18,8 @@ func matrixRecords() []*Record {
 	return []*Record{
 		rec("smoke", "Ensemble starts and serves", "3.9.3", Verdict{Reproduced: true, Detected: true, Fixed: true}),
 		rec("F3", "Some processes on one client host cannot connect (maxClientCnxns)", "3.10.0", Verdict{Reproduced: true, Detected: true, Fix: FixWorks}),
-		rec("F1", f1, "3.9.3", Verdict{Fixed: true, Notes: []string{"ZOOKEEPER-1514 is fixed in 3.9.3: a node restarted into a quorum 8 rounds ahead rejoined"}}),
-		rec("F1", f1, "3.4.13", Verdict{Fixed: true}),
+		rec("F1", f1, "3.9.3", Verdict{Triggered: true, FixedInVersion: true, Notes: []string{"ZOOKEEPER-1514 is fixed in 3.9.3: a node restarted into a quorum 8 rounds ahead rejoined"}}),
+		rec("F1", f1, "3.4.13", Verdict{Triggered: true, FixedInVersion: true}),
 		rec("F5", "A short-connection flood overflows the client port's listen backlog of 50", "3.4.13", Verdict{Reproduced: true, Detected: true, Fix: FixNotAvailable,
 			Notes: []string{"clientPortListenBacklog (ZOOKEEPER-974, 3.6.0+) is not available in 3.4.13", "fix table (same 8000/s flood):\nvariant | backlog | overflows\nbaseline | 50 | 18234\n```kernel``` | 50 | 17990"}}),
 		rec("F5", "A short-connection flood overflows the client port's listen backlog of 50", "3.9.3", Verdict{Reproduced: true, Detected: true, Fix: FixWorks}),

@@ -57,18 +57,29 @@ type Event struct {
 	End time.Time `json:"end,omitzero"`
 }
 
-// Verdict answers the three questions of every scenario; Notes say where a
-// documented claim did not hold on this version.
+// Verdict answers the three questions of every scenario — reproduced? detected?
+// does the documented fix work? — and the checks that must hold. It is computed
+// from the record's observations (judge, in verdict.go), never set by a
+// scenario; Notes say where a documented claim did not hold on this version.
 type Verdict struct {
-	Reproduced bool     `json:"reproduced"`
-	Detected   bool     `json:"detected"`
-	Fixed      bool     `json:"fixed"`
-	Evidence   []string `json:"evidence,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
+	// Triggered: the trigger was applied (every trigger observation held).
+	Triggered  bool `json:"triggered"`
+	Reproduced bool `json:"reproduced"`
+	// FixedInVersion: a regression check whose trigger was observed and whose
+	// failure did not happen: the version carries the upstream fix.
+	FixedInVersion bool     `json:"fixed_in_version,omitempty"`
+	Detected       bool     `json:"detected"`
+	Fixed          bool     `json:"fixed"`
+	Evidence       []string `json:"evidence,omitempty"`
+	Notes          []string `json:"notes,omitempty"`
 	// Fix says what became of the documented fix on this version (FixWorks,
 	// FixFails, FixNotAvailable); FixNotTried when unset. "Not available on
 	// this version" is not "fails" (clientPortListenBacklog on 3.4).
 	Fix string `json:"fix,omitempty"`
+	// Fixes are every documented fix tried, the documented one among them.
+	Fixes []FixResult `json:"fixes,omitempty"`
+	// Checks must all hold for the run to pass.
+	Checks []CheckResult `json:"checks,omitempty"`
 }
 
 // Verdict.Fix values.
@@ -89,15 +100,21 @@ func (v *Verdict) FixStatus() string {
 
 // Record is one scenario run on one version.
 type Record struct {
-	Scenario string             `json:"scenario"`
-	Title    string             `json:"title"`
-	Version  string             `json:"version"`
-	Nodes    []string           `json:"nodes,omitempty"` // the ensemble's servers, one lane each
-	Started  time.Time          `json:"started"`
-	Ended    time.Time          `json:"ended"`
-	Verdict  Verdict            `json:"verdict"`
-	Figures  map[string]float64 `json:"figures,omitempty"`
-	Timeline []Event            `json:"timeline"`
+	Scenario string    `json:"scenario"`
+	Title    string    `json:"title"`
+	Version  string    `json:"version"`
+	Nodes    []string  `json:"nodes,omitempty"` // the ensemble's servers, one lane each
+	Started  time.Time `json:"started"`
+	Ended    time.Time `json:"ended"`
+	// Regression names the upstream fix a regression scenario checks (F1:
+	// ZOOKEEPER-1514); DocumentedFix names the fix the verdict's Fix reports.
+	Regression    string  `json:"regression,omitempty"`
+	DocumentedFix string  `json:"documented_fix,omitempty"`
+	Verdict       Verdict `json:"verdict"`
+	// Observations are what the verdict is computed from, in order.
+	Observations []Observation      `json:"observations,omitempty"`
+	Figures      map[string]float64 `json:"figures,omitempty"`
+	Timeline     []Event            `json:"timeline"`
 
 	mu sync.Mutex
 }

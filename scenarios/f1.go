@@ -316,3 +316,148 @@ func parseFLEEvents(out string) []fle.Event {
 	}
 	return evs
 }
+
+// planF1 is F1's catalogue entry: the real trigger (a quorum many rounds ahead,
+// a follower restarted) and, only if the follower stays out, the documented
+// remedy. 1514 was fixed in 3.4.4: a rejoin is the regression check's pass.
+func planF1(r *Run) []Step {
+	s := NewF1(r.Version, r.Progress)
+	s.Record = r.Record
+	var rj Rejoin
+	return []Step{
+		{Name: "starts a 3-node ensemble", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Symptom (F1, ZOOKEEPER-1514)", "a restarted node stays LOOKING; its log shows votes of a LEADING leader in round 831 while its own round is 1, and \"Notification time out\" doubling.")
+			r.step("Start a 3-node ensemble", "ZooKeeper %s. 1514 was fixed in 3.4.4: expect the real trigger NOT to keep the node out.", r.Version.Version)
+			ens, err := s.Start(ctx)
+			r.Adopt(ens)
+			return err
+		}},
+		{Name: "pushes the quorum's election round ahead with repeated leader elections", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Trigger: push the quorum's round ahead", "restart the leader %d times; each election raises the round.", s.Elections)
+			top, err := s.PushRound(ctx)
+			if err != nil {
+				return err
+			}
+			r.say("the leader now announces round 0x%x", top)
+			r.Record.Evidence("", "after %d leader restarts the leader announces round 0x%x", s.Elections, top)
+			return nil
+		}},
+		{Name: "restarts a follower into a quorum whose round is far ahead: it rejoins (the 1514 fix holds)", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Restart a follower", "its logical clock starts again from 1. Look for: notifications with round 0x1 (its own) and the leader's higher round; does it follow?")
+			var err error
+			if rj, err = s.RestartFollower(ctx, time.Minute); err != nil {
+				return err
+			}
+			node := rj.Node.Name
+			for _, l := range rj.Evidence {
+				r.say("log: %s", l)
+			}
+			gap := rj.PeerRound > rj.OwnRound && rj.OwnRound >= 1
+			r.Record.Trigger(gap, node, "own round 0x%x vs the leader's 0x%x after its restart: %s", rj.OwnRound, rj.PeerRound, strings.Join(rj.Evidence, " | "))
+			r.Record.Failure(!rj.Serving, node, "%s serving again: %v, %.1f s after its restart (bound 60 s)", node, rj.Serving, rj.Took.Seconds())
+			r.Record.Figure("rejoin_seconds", rj.Took.Seconds())
+			r.say("%s serving again: %v after %.1f s (own round 0x%x, leader's 0x%x)", node, rj.Serving, rj.Took.Seconds(), rj.OwnRound, rj.PeerRound)
+			f1 := r.sayFindings(rj.Findings, detect.F1)
+			if rj.Serving {
+				r.Record.Check("the F1 detector is silent on a node that rejoined", f1 == nil, node, "F1 findings on %s's log since its restart: %d", node, len(rj.Findings))
+				if gap {
+					r.Record.Note("ZOOKEEPER-1514 is fixed in %s: a node restarted into a quorum %d rounds ahead rejoined in %.1f s; the stuck node of docs/F1.md needs 3.3-era code (F1-replay shows what its votes do)", r.Version.Version, rj.PeerRound-rj.OwnRound, rj.Took.Seconds())
+				}
+			} else {
+				r.Record.Finding(f1 != nil && f1.Node == node, node, "F1 finding on the stuck %s: %v", node, f1 != nil)
+			}
+			return nil
+		}},
+		{Name: "tries the documented remedy where the follower stayed out: restart the leader", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Documented remedy", "restart the leader.")
+			if rj.Serving {
+				r.say("nothing to fix: %s rejoined by itself", rj.Node.Name)
+				return nil
+			}
+			old, err := s.RestartLeader(ctx)
+			if err != nil && old == nil {
+				return err
+			}
+			wctx, cancel := context.WithTimeout(ctx, time.Minute)
+			werr := s.Ens.WaitServing(wctx, rj.Node)
+			cancel()
+			r.Record.FixOutcome(r.Entry.DocumentedFix, status(werr == nil), rj.Node.Name, "leader %s restarted: %s serving %v", old.Name, rj.Node.Name, werr == nil)
+			return nil
+		}},
+	}
+}
+
+// planF1Replay is F1-replay's entry: fake election peers speak each version's
+// FLE wire protocol to one real server and send it the votes quoted in docs/F1.md
+// (leader 3 LEADING at round 831, node 2 FOLLOWING at round 832), as ZooKeeper's
+// own election tests do with mock peers.
+func planF1Replay(r *Run) []Step {
+	s := NewF1(r.Version, r.Progress)
+	s.Record = r.Record
+	const watch = 15 * time.Second
+	replay := func(ctx context.Context, r *Run, variant ReplayVariant) (ReplayResult, error) {
+		res, err := s.Replay(ctx, variant, watch)
+		r.Adopt(s.Ens)
+		if err != nil {
+			return res, err
+		}
+		for _, l := range res.Lines[:min(2, len(res.Lines))] {
+			r.say("log: %s", l)
+		}
+		r.say("decided: %q, serving: %v", res.Decided, res.Serving)
+		return res, r.End(ctx, s.Ens)
+	}
+	// exchanged: the server's own LOOKING votes reached the fake peers and its log
+	// shows the replayed rounds.
+	exchanged := func(res ReplayResult) bool {
+		looking := slices.ContainsFunc(res.Received, func(n fle.Notification) bool { return n.State == fle.Looking })
+		return looking && len(res.Lines) > 0
+	}
+	return []Step{
+		{Name: "stays LOOKING on the quoted votes byte for byte (3.3 format): leader and follower disagree on the epoch", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Replay the reported votes", "one real server (myid 1) and two fake election peers (myids 2 and 3) that speak ZooKeeper %s's election protocol and answer with the exact votes quoted in docs/F1.md: leader 3 LEADING round 831, node 2 FOLLOWING round 832, in the 3.3 wire format. Look for: does the server follow?", r.Version.Version)
+			res, err := replay(ctx, r, ReplaySeed28)
+			if err != nil {
+				return err
+			}
+			r.Record.Trigger(exchanged(res), "zk1", "the server's LOOKING votes reached the fake peers (%d received); its log shows the replayed rounds: %s", len(res.Received), strings.Join(res.Lines[:min(2, len(res.Lines))], " | "))
+			stuck := res.FollowerInfo == nil && res.Decided == "" && !res.Serving && strings.Contains(res.Log, "Notification time out")
+			r.Record.Failure(stuck, "zk1", "28-byte votes: peer epochs 0x%x (leader, from zxid 0x%x) and 0x%x (follower, from zxid 0x%x): decided %q, serving %v after %s",
+				SeedLeaderZxid>>32, SeedLeaderZxid, SeedFollowerZxid>>32, SeedFollowerZxid, res.Decided, res.Serving, watch)
+			f1 := r.sayFindings(res.Findings, detect.F1)
+			says := f1 != nil && (strings.Contains(f1.Explanation, "has the 1514 fix") || strings.Contains(f1.Explanation, "1514 is fixed"))
+			r.Record.Finding(f1 != nil && f1.Node == "zk1" && says, "zk1", "F1 finding on the replayed server that says 1514 itself is fixed here: %v", says)
+			if stuck {
+				r.Record.Note("%s: the votes quoted in docs/F1.md, sent byte for byte in the 3.3 format, keep a server LOOKING, but not because of the rounds: "+
+					"the receiver derives each peer's epoch from its zxid (leader 0x11, follower 0x12), and votes that disagree on the epoch never form a quorum", r.Version.Version)
+			}
+			return nil
+		}},
+		{Name: "follows the announced leader when the same votes carry one epoch, although its round is 1", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Replay with one epoch", "the same votes in the server's own format, both peers with epoch 0x12 — what a running 3.4.6+ quorum sends. Look for: FOLLOWERINFO at the fake leader's quorum port.")
+			res, err := replay(ctx, r, ReplaySeed)
+			if err != nil {
+				return err
+			}
+			followed := exchanged(res) && res.FollowerInfo != nil && res.FollowerInfo.SID == 1 && res.Decided == "FOLLOWING" && res.Received[0].Round < SeedLeaderRound
+			ev := fmt.Sprintf("decided %q, FOLLOWERINFO %v", res.Decided, res.FollowerInfo != nil)
+			if followed {
+				ev = fmt.Sprintf("own round 0x%x, quorum's 0x%x/0x%x: decided FOLLOWING and sent FOLLOWERINFO (sid %d, accepted epoch 0x%x) to the fake leader",
+					res.Received[0].Round, SeedLeaderRound, SeedFollowRound, res.FollowerInfo.SID, res.FollowerInfo.AcceptedEpoch)
+			}
+			r.Record.Check("a server at round 1 follows a quorum far ahead (the 1514 fix)", followed, "zk1", "%s", ev)
+			r.Record.Check("the F1 detector is silent on a server that followed", findingOn(res.Findings, detect.F1, "") == nil, "zk1", "F1 findings: %d", len(res.Findings))
+			return nil
+		}},
+		{Name: "does not lead on votes from another round (the ZOOKEEPER-1514 fix in checkLeader)", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Replay: the quorum names the server leader in another round", "peers 2 and 3 FOLLOWING leader 1 in round 0x%x. With the 1514 fix, checkLeader lets a node lead on out-of-election votes only in its own round.", SeedFollowRound)
+			res, err := replay(ctx, r, ReplaySelf)
+			if err != nil {
+				return err
+			}
+			r.Record.Check("a quorum naming it leader in another round does not make it lead", exchanged(res) && res.Decided == "" && !res.Serving, "zk1",
+				"peers FOLLOWING leader 1 in round 0x%x: zk1 (round 1) decided %q, serving %v after %s", SeedFollowRound, res.Decided, res.Serving, watch)
+			return nil
+		}},
+	}
+}

@@ -190,3 +190,184 @@ func (s *F3) RaiseLimit(ctx context.Context, limit int) error {
 			return nil
 		})
 }
+
+// fixRaiseLimit is F3's documented fix.
+const fixRaiseLimit = "raise maxClientCnxns (rolling restart)"
+
+// planF3 is F3's catalogue entry: one client host opens more sessions than
+// maxClientCnxns allows; the fixes raise the limit or share sessions.
+func planF3(r *Run) []Step {
+	s := NewF3(r.Version, r.Progress)
+	s.Record = r.Record
+	var hostA HostResult
+	var rejectedBefore int64
+	over := func() []int {
+		var o []int
+		for i := s.Limit + 1; i <= s.Processes; i++ {
+			o = append(o, i)
+		}
+		return o
+	}
+	return []Step{
+		{Name: "starts a 3-node ensemble with a small maxClientCnxns", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Symptom (F3)", "several copies of a process on one client host: some connect, others never do.")
+			r.step("Start a 3-node ensemble", "maxClientCnxns=%d on every node (ZooKeeper's default is 60).", s.Limit)
+			ens, err := s.Start(ctx)
+			r.Adopt(ens)
+			if err == nil {
+				r.say("serving: %s", strings.Join(ens.ClientAddrs(), ", "))
+			}
+			return err
+		}},
+		{Name: "refuses exactly the sessions over maxClientCnxns from one host", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Trigger", "client host A (its own IP on the ensemble's network) starts %d processes, one session each, to %s. Look for: the last %d refused.",
+				s.Processes, s.Ens.Node(1).Name, s.Processes-s.Limit)
+			if err := s.MarkLog(ctx); err != nil {
+				return err
+			}
+			var err error
+			if rejectedBefore, _, err = s.Rejected(ctx); err != nil {
+				return err
+			}
+			r.Record.Add(reports.KindFault, "", "client host A starts %d processes, one session each, to %s", s.Processes, s.Ens.Node(1).Name)
+			if hostA, err = s.OpenSessions(ctx, "host-a", s.Processes, 1); err != nil {
+				return err
+			}
+			r.say("host A %s: sessions %v accepted, %v refused, %v failed otherwise", hostA.Host, hostA.Accepted, hostA.Refused, hostA.Failed)
+			tried := len(hostA.Accepted) + len(hostA.Refused) + len(hostA.Failed)
+			r.Record.Trigger(tried == s.Processes && s.Processes > s.Limit, "host-a", "%d sessions from one host %s tried against maxClientCnxns=%d", tried, hostA.Host, s.Limit)
+			r.Record.Check("no session fails for another reason", len(hostA.Failed) == 0, "host-a", "sessions failed otherwise: %v %v", hostA.Failed, hostA.Errors)
+			r.Record.Failure(slices.Equal(hostA.Refused, over()) && len(hostA.Accepted) == s.Limit, "host-a",
+				"%d of %d sessions from %s accepted, sessions %v refused (maxClientCnxns=%d)", len(hostA.Accepted), s.Processes, hostA.Host, hostA.Refused, s.Limit)
+			r.Record.Figure("sessions_accepted", float64(len(hostA.Accepted)))
+			r.Record.Figure("sessions_refused", float64(len(hostA.Refused)))
+			return nil
+		}},
+		{Name: "still serves a second client host: the limit is per source IP", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			hostB, err := s.OpenSessions(ctx, "host-b", 1, 1)
+			if err != nil {
+				return err
+			}
+			r.say("host B %s: %d of 1 accepted — the limit is per client IP", hostB.Host, len(hostB.Accepted))
+			r.Record.Check("the limit is per client IP", hostB.Host != hostA.Host && slices.Equal(hostB.Accepted, []int{1}), "host-b",
+				"host B %s got %d session(s) while host A %s held %d", hostB.Host, len(hostB.Accepted), hostA.Host, len(hostA.Accepted))
+			return s.Release(ctx, hostB)
+		}},
+		{Name: "logs 'Too many connections from /<host A> - max is N' and counts the rejections", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Evidence that the fault happened", "what the server wrote and counted (%s's log, mntr).", s.Ens.Node(1).Name)
+			var lines, ips []string
+			var limits []int
+			// The refusal is logged as it happens; the log reaches the engine a little later.
+			for tick := time.NewTicker(200 * time.Millisecond); ; {
+				var err error
+				if lines, ips, limits, err = s.Refusals(ctx); err != nil || len(lines) > 0 {
+					tick.Stop()
+					if err != nil {
+						return err
+					}
+					break
+				}
+				select {
+				case <-ctx.Done():
+					tick.Stop()
+					return fmt.Errorf("no refusal in %s's log: %w", s.Ens.Node(1).Name, ctx.Err())
+				case <-tick.C:
+				}
+			}
+			for _, l := range lines {
+				r.say("log: %s", l)
+			}
+			node := s.Ens.Node(1).Name
+			r.Record.Failure(slices.Equal(ips, []string{hostA.Host}) && !slices.ContainsFunc(limits, func(l int) bool { return l != s.Limit }), node,
+				"%d refusal line(s), IPs %v, limits %v: %s", len(lines), ips, limits, lines[0])
+			if r.Version.ConnectionRejectedMetric {
+				after, ok, err := s.Rejected(ctx)
+				if err != nil {
+					return err
+				}
+				r.say("mntr zk_connection_rejected: %d → %d", rejectedBefore, after)
+				r.Record.Check("mntr counts the rejections", ok && after-rejectedBefore >= int64(len(hostA.Refused)), node, "mntr zk_connection_rejected %d → %d (%d refused)", rejectedBefore, after, len(hostA.Refused))
+				r.Record.Figure("zk_connection_rejected_delta", float64(after-rejectedBefore))
+			}
+			return nil
+		}},
+		{Name: "is recognised by the F3 detector, which names host A and the limit", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Detector", "zkchaos diagnose's F3 detector on that log.")
+			findings, err := s.Detect(ctx)
+			if err != nil {
+				return err
+			}
+			r.sayFindings(findings, detect.F3)
+			node := s.Ens.Node(1).Name
+			f := findingOn(findings, detect.F3, "")
+			names := func(sub string) bool {
+				return f != nil && slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, sub) })
+			}
+			r.Record.Finding(names(hostA.Host) && names("max is "+strconv.Itoa(s.Limit)), node, "F3 finding on %s's log naming %s and max is %d: %v", node, hostA.Host, s.Limit, f != nil)
+			return nil
+		}},
+		{Name: "is also fixed on the client side: processes that share one session each stay under the limit", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			const procs, each = 4, 3 // 12 sessions from 4 processes: over the limit of 10
+			r.step("Fix (client side)", "%d processes with %d sessions each exceed the limit; the same processes sharing one session each do not.", procs, each)
+			perThread, err := s.OpenSessions(ctx, "host-c", procs, each)
+			if err != nil {
+				return err
+			}
+			if err := s.Release(ctx, perThread); err != nil {
+				return err
+			}
+			shared, err := s.OpenSessions(ctx, "host-c-shared", procs, 1)
+			if err != nil {
+				return err
+			}
+			r.Record.FixOutcome("one shared session per process (client side)", status(len(perThread.Refused) == procs*each-s.Limit && len(shared.Refused) == 0 && len(shared.Accepted) == procs), "host-c",
+				"%d processes × %d sessions: %d refused; the same %d processes sharing one session each: %d connected, %d refused, limit unchanged (%d)",
+				procs, each, len(perThread.Refused), procs, len(shared.Accepted), len(shared.Refused), s.Limit)
+			return s.Release(ctx, shared)
+		}},
+		{Name: "is fixed by raising maxClientCnxns: every process connects and the detector is clean", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Fix (documented)", "raise maxClientCnxns to %d with a rolling restart, one node at a time.", 2*s.Processes)
+			if err := s.Release(ctx, hostA); err != nil {
+				return err
+			}
+			if err := s.RaiseLimit(ctx, 2*s.Processes); err != nil {
+				return err
+			}
+			if err := s.MarkLog(ctx); err != nil {
+				return err
+			}
+			again, err := s.OpenSessions(ctx, "host-a-after-fix", s.Processes, 1)
+			if err != nil {
+				return err
+			}
+			findings, err := s.Detect(ctx)
+			if err != nil {
+				return err
+			}
+			r.say("host A again: %d of %d accepted; findings now: %d", len(again.Accepted), s.Processes, len(findings))
+			r.Record.FixOutcome(fixRaiseLimit, status(len(again.Accepted) == s.Processes && len(findings) == 0), "host-a-after-fix",
+				"after maxClientCnxns=%d: %d of %d sessions from %s accepted, %d findings", 2*s.Processes, len(again.Accepted), s.Processes, again.Host, len(findings))
+			return s.Release(ctx, again)
+		}},
+		{Name: "treats maxClientCnxns=0 as unlimited (measured, not assumed)", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			if err := s.RaiseLimit(ctx, 0); err != nil {
+				return err
+			}
+			if err := s.MarkLog(ctx); err != nil {
+				return err
+			}
+			const many = 70 // more than the default limit of 60
+			h, err := s.OpenSessions(ctx, "host-a-unlimited", 1, many)
+			if err != nil {
+				return err
+			}
+			lines, _, _, err := s.Refusals(ctx)
+			if err != nil {
+				return err
+			}
+			r.Record.Check("maxClientCnxns=0 is unlimited", len(h.Refused) == 0 && len(h.Accepted) == many && len(lines) == 0, "host-a-unlimited",
+				"maxClientCnxns=0: %d of %d sessions from one host accepted, %d refusal lines", len(h.Accepted), many, len(lines))
+			return s.Release(ctx, h)
+		}},
+	}
+}

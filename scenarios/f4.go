@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -298,3 +301,230 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, 
 	}
 	return out, nil
 }
+
+// fixF4Documented is the remedy docs/F4.md reports operators were told.
+const fixF4Documented = "documented: leave it, restart the others in ascending myid"
+
+// f4Bound is how long a node may take to serve before F4's cell calls it stuck:
+// long enough for the election back-off to show (the F4 detector calls an open
+// LOOKING stretch stuck after ~6 s of time outs), and for a remedy to work (the
+// ones that work do in 1–7 s).
+const f4Bound = 30 * time.Second
+
+// stuckCell records a stuck case's observations: the trigger applied (applied,
+// from the cell's evidence), myid 1 stuck, the F4 detector on it, then the
+// remedies in turn.
+func stuckCell(ctx context.Context, r *Run, ens *harness.Ensemble, c F4Cell, trigger F4Trigger, applied bool, bound time.Duration) error {
+	rec := r.Record
+	for _, e := range c.Evidence {
+		r.say("%s", e)
+	}
+	r.say("stuck: %v", c.Stuck)
+	rec.Trigger(applied, "zk1", "%s: %s", trigger, strings.Join(c.Evidence, " | "))
+	rec.Failure(slices.Equal(c.Stuck, []int{1}), "zk1", "%s", c)
+	if !slices.Equal(c.Stuck, []int{1}) {
+		rec.Note("%s, %d nodes, trigger %s: myid 1 restarted last rejoined after %.1f s: this trigger does not keep the smallest myid out on this version", r.Version.Version, c.Nodes, trigger, c.Seconds)
+		return nil
+	}
+	exited, code, err := ens.Node(1).Exited(ctx)
+	if err != nil {
+		return err
+	}
+	f4 := r.sayFindings(c.Findings, detect.F4)
+	if exited {
+		// A dead server is seen by its exit, not by a detector of elections.
+		rec.Evidence("zk1", "the server exited with code %d", code)
+	} else {
+		rec.Finding(f4 != nil && f4.Node == "zk1", "zk1", "F4 finding on the stuck zk1: %v", f4 != nil)
+	}
+	r.step("Remedies", "first the documented one (leave it, restart the others in ascending myid), then restarting zk1 alone, then removing the cause. Each has %s to bring zk1 back.", bound)
+	remedies, err := TryRemedies(ctx, ens, trigger, bound, rec)
+	if err != nil {
+		return err
+	}
+	var tried []string
+	for _, m := range remedies {
+		r.say("%q: worked %v (%.1f s)", m.Name, m.Worked, m.Seconds)
+		rec.FixOutcome(m.Name, status(m.Worked), "zk1", "%s, %d nodes: %q worked %v after %.1f s", trigger, c.Nodes, m.Name, m.Worked, m.Seconds)
+		tried = append(tried, fmt.Sprintf("%q worked %v", m.Name, m.Worked))
+	}
+	last := remedies[len(remedies)-1]
+	rec.Check("a remedy brings myid 1 back", last.Worked, "zk1", "the last remedy tried, %q: worked %v after %.1f s", last.Name, last.Worked, last.Seconds)
+	rec.Note("%s, %d nodes, trigger %s: myid 1 restarted last stayed out (%s bound); remedies tried in turn: %s", r.Version.Version, c.Nodes, trigger, bound, strings.Join(tried, "; "))
+	return nil
+}
+
+// planF4 is F4's catalogue entry, the short cell `make test` runs on every
+// version: myid 1 restarted last while its larger peers cannot dial it back (a
+// one-way drop), then the remedies in turn.
+func planF4(r *Run) []Step {
+	var ens *harness.Ensemble
+	var c F4Cell
+	return []Step{
+		{Name: "keeps the smallest myid out when its larger peers cannot dial it back (one-way drop, 3 nodes, restarted zk3, zk2, zk1)", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Symptom (F4)", "a node logs \"Have smaller server identifier, so dropping the connection\" and never serves; the reported cause is restarting the smallest myid last.")
+			r.step("Why", "election connections are kept only when the larger id dialled: myid 1 dials its peers, drops its own connections and waits for them to dial back. A plain restart in any order works; it fails when the larger peers cannot dial back.")
+			r.step("Trigger", "restart zk3, zk2, then zk1 (smallest last); zk1's firewall drops new connections to its election port from zk2 and zk3. Look for: zk1 stuck LOOKING, \"Have smaller server identifier\" on zk1, \"Cannot open channel to 1\" on its peers.")
+			var err error
+			ens, c, err = F4RestartOrder(ctx, r.Version, 3, []int{3, 2, 1}, F4Drop, f4Bound, r.Record, r.Progress)
+			r.Adopt(ens)
+			return err
+		}},
+		{Name: "is named by the F4 detector on zk1, and measures the remedies: the documented one, zk1 alone, removing the cause", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			applied := slices.ContainsFunc(c.Evidence, func(e string) bool {
+				return strings.HasPrefix(e, "zk1: ") && strings.Contains(e, "Have smaller server identifier")
+			})
+			return stuckCell(ctx, r, ens, c, F4Drop, applied, f4Bound)
+		}},
+	}
+}
+
+// planF4Order is the restart-order experiment (label slow): 3 and 5 nodes; orders
+// ascending, descending (smallest last) and random (from the run's seed);
+// triggers none, a stale address, an advertised address nobody can reach, a dead
+// election listener, and a one-way drop. Rejoin times are measured and recorded;
+// where a trigger does not keep myid 1 out on a version, that is the finding.
+func planF4Order(r *Run) []Step {
+	const bound = 3 * time.Minute
+	const short = 45 * time.Second
+	asc := func(n int) []int {
+		o := make([]int, n)
+		for i := range o {
+			o[i] = i + 1
+		}
+		return o
+	}
+	desc := func(n int) []int { o := asc(n); slices.Reverse(o); return o }
+	var table []F4Cell
+	cell := func(ctx context.Context, r *Run, nodes int, order []int, trigger F4Trigger, bound time.Duration) (*harness.Ensemble, F4Cell, error) {
+		ens, c, err := F4RestartOrder(ctx, r.Version, nodes, order, trigger, bound, r.Record, r.Progress)
+		r.Adopt(ens)
+		table = append(table, c)
+		r.Record.Figure(fmt.Sprintf("%d nodes %v %s: seconds", c.Nodes, c.Order, c.Trigger), c.Seconds)
+		return ens, c, err
+	}
+	var steps []Step
+	for _, tc := range []struct {
+		nodes int
+		order string
+	}{{3, "ascending"}, {3, "descending"}, {3, "random"}, {5, "descending"}, {5, "random"}} {
+		steps = append(steps, Step{Name: fmt.Sprintf("rejoins after a plain restart of %d nodes in %s order", tc.nodes, tc.order), Timeout: time.Duration(tc.nodes) * bound,
+			Do: func(ctx context.Context, r *Run) error {
+				order := asc(tc.nodes)
+				switch tc.order {
+				case "descending":
+					order = desc(tc.nodes)
+				case "random":
+					rng := rand.New(rand.NewPCG(uint64(r.Seed), uint64(tc.nodes)))
+					for i, p := range rng.Perm(tc.nodes) {
+						order[i] = p + 1
+					}
+				}
+				ens, c, err := cell(ctx, r, tc.nodes, order, F4None, bound)
+				if err != nil {
+					return err
+				}
+				// The tie-break line is part of every normal start: it is not F4 by itself.
+				tie := slices.ContainsFunc(c.Evidence, func(e string) bool { return strings.Contains(e, "Have smaller server identifier") })
+				r.Record.Check(fmt.Sprintf("a plain restart of %d nodes in order %v rejoins, with no finding", tc.nodes, order), c.Rejoined && len(c.Findings) == 0 && tie, "", "%s; tie-break line seen: %v; findings %d", c, tie, len(c.Findings))
+				return r.End(ctx, ens)
+			}})
+	}
+	steps = append(steps,
+		Step{Name: "rejoins when myid 1 moves first (its peers restart after it and resolve the new address)", Timeout: 3 * bound, Do: func(ctx context.Context, r *Run) error {
+			ens, c, err := cell(ctx, r, 3, asc(3), F4StaleIP, bound)
+			if err != nil {
+				return err
+			}
+			r.Record.Check("myid 1 moved first rejoins", c.Rejoined, "zk1", "%s", c)
+			return r.End(ctx, ens)
+		}},
+		Step{Name: "measures the smallest myid restarted last on a new address", Timeout: 3 * bound, Do: func(ctx context.Context, r *Run) error {
+			ens, c, err := cell(ctx, r, 3, desc(3), F4StaleIP, bound)
+			if err != nil {
+				return err
+			}
+			// The fault itself: zk1 moved, and the name already answers the new address.
+			r.Record.Check("zk1 moved and Docker's DNS answers its new address", c.NewIP != c.OldIP && c.ResolvedIP == c.NewIP, "zk1", "%s", c)
+			switch {
+			case !c.Rejoined:
+				r.Record.Note("%s: the smallest myid restarted last on a new address was not serving after %s (stuck %v), %d dial-backs to its old address: the reported claim holds here", r.Version.Version, bound, c.Stuck, c.StaleDials)
+			case c.StaleDials > 0:
+				r.Record.Note("%s: the smallest myid restarted last on a new address rejoined after %.0f s, not never: its peers dialled the old address %d time(s) until they re-resolved the name (the JVM caches names for 30 s)", r.Version.Version, c.Seconds, c.StaleDials)
+			default:
+				r.Record.Note("%s: the smallest myid restarted last on a new address rejoined after %.1f s: its peers dialled the new address at once", r.Version.Version, c.Seconds)
+			}
+			return r.End(ctx, ens)
+		}})
+	for _, tc := range []struct {
+		name    string
+		nodes   int
+		trigger F4Trigger
+		applied func(c F4Cell) bool
+	}{
+		{"keeps the smallest myid out when its larger peers cannot dial it back (one-way drop), and measures the remedies", 3, F4Drop, func(c F4Cell) bool {
+			return slices.ContainsFunc(c.Evidence, func(e string) bool {
+				return strings.HasPrefix(e, "zk1: ") && strings.Contains(e, "Have smaller server identifier")
+			})
+		}},
+		{"measures the one-way drop on 5 nodes", 5, F4Drop, func(c F4Cell) bool {
+			return slices.ContainsFunc(c.Evidence, func(e string) bool { return strings.Contains(e, "Have smaller server identifier") })
+		}},
+		// Applied: zk1 listens on every interface (3.4.13 "My election bind port:
+		// 0.0.0.0/0.0.0.0:3888", 3.9.3 "... my election bind port: /0.0.0.0:3888").
+		{"measures myid 1 advertising an election address its peers cannot reach", 3, F4Advertised, func(c F4Cell) bool {
+			return slices.ContainsFunc(c.Evidence, electionBindAll.MatchString)
+		}},
+		{"measures myid 1 with a dead election listener (its own line names an address it lacks)", 3, F4DeadListener, func(c F4Cell) bool {
+			return slices.ContainsFunc(c.Evidence, func(e string) bool {
+				return strings.Contains(e, "As I'm leaving the listener thread") || strings.Contains(e, "Exiting JVM with code 14")
+			})
+		}},
+	} {
+		steps = append(steps, Step{Name: tc.name, Timeout: time.Duration(tc.nodes) * 4 * short, Do: func(ctx context.Context, r *Run) error {
+			ens, c, err := cell(ctx, r, tc.nodes, desc(tc.nodes), tc.trigger, short)
+			if err != nil {
+				return err
+			}
+			r.Record.Check(fmt.Sprintf("trigger %s applied on %d nodes", tc.trigger, tc.nodes), tc.applied(c), "zk1", "%s", c)
+			if !slices.Contains(c.Stuck, 1) {
+				r.Record.Check(fmt.Sprintf("myid 1 not kept out by %s rejoins", tc.trigger), c.Rejoined, "zk1", "%s", c)
+				r.Record.Note("%s, %d nodes, trigger %s: myid 1 restarted last rejoined after %.1f s: this trigger does not keep the smallest myid out on this version", r.Version.Version, tc.nodes, tc.trigger, c.Seconds)
+				return r.End(ctx, ens)
+			}
+			remedies, err := TryRemedies(ctx, ens, tc.trigger, short, r.Record)
+			if err != nil {
+				return err
+			}
+			var tried []string
+			for _, m := range remedies {
+				tried = append(tried, fmt.Sprintf("%q worked %v (%.1f s)", m.Name, m.Worked, m.Seconds))
+			}
+			f4 := findingOn(c.Findings, detect.F4, "zk1")
+			exited, code, _ := ens.Node(1).Exited(ctx)
+			r.Record.Check(fmt.Sprintf("%s on %d nodes: the stuck zk1 is named by the F4 detector or exited", tc.trigger, tc.nodes), f4 != nil || exited, "zk1", "F4@zk1 %v, exited %v (code %d)", f4 != nil, exited, code)
+			last := remedies[len(remedies)-1]
+			r.Record.Check(fmt.Sprintf("%s on %d nodes: a remedy brings myid 1 back", tc.trigger, tc.nodes), last.Worked, "zk1", "%s", strings.Join(tried, "; "))
+			r.Record.Note("%s, %d nodes, trigger %s: myid 1 restarted last stayed out (%s bound); remedies tried in turn: %s", r.Version.Version, tc.nodes, tc.trigger, short, strings.Join(tried, "; "))
+			return r.End(ctx, ens)
+		}})
+	}
+	steps = append(steps, Step{Name: "tabulates the cells", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+		var b strings.Builder
+		fmt.Fprintf(&b, "| %s nodes | order | trigger | rejoined | seconds after the last start | stuck | detector | evidence |\n|---|---|---|---|---|---|---|---|\n", r.Version.Version)
+		for _, c := range table {
+			var fs []string
+			for _, f := range c.Findings {
+				fs = append(fs, string(f.Failure)+"@"+f.Node)
+			}
+			fmt.Fprintf(&b, "| %d | %v | %s | %v | %.1f | %v | %s | %s |\n", c.Nodes, c.Order, c.Trigger, c.Rejoined, c.Seconds, c.Stuck,
+				strings.Join(fs, " "), strings.Join(c.Evidence, "<br>"))
+		}
+		r.Record.Note("%s", b.String())
+		r.say("%s", b.String())
+		return nil
+	}})
+	return steps
+}
+
+var electionBindAll = regexp.MustCompile(`election bind port: /?0\.0\.0\.0`)

@@ -65,14 +65,17 @@ func F5Variants() []F5Variant {
 
 // F5Run is what one variant measured.
 type F5Run struct {
-	Variant                  string
-	Backlog                  int64 // Send-Q of the listening client port (the effective backlog)
-	Overflows, Drops         int64 // TcpExt ListenOverflows / ListenDrops deltas on the target node
-	Flood                    *load.FloodResult
-	Reuse                    *load.ReuseResult
-	Findings                 []detect.Finding
-	NetBefore, NetAfter, SS  string
-	ClientFailures, Requests int64
+	Variant                 string
+	Backlog                 int64 // Send-Q of the listening client port (the effective backlog)
+	Overflows, Drops        int64 // TcpExt ListenOverflows / ListenDrops deltas on the target node
+	Flood                   *load.FloodResult
+	Reuse                   *load.ReuseResult
+	Findings                []detect.Finding
+	NetBefore, NetAfter, SS string
+	// Requests are the connections (or requests) actually sent, ClientFailures
+	// those of them that failed; NotSent were scheduled but never sent (the
+	// flood's in-flight limit, the pool's full queues): they count in no rate.
+	ClientFailures, Requests, NotSent int64
 }
 
 // Run starts an ensemble for the variant, measures the target's counters around
@@ -133,11 +136,11 @@ func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
 	if v.Reuse {
 		run.Reuse = &load.ReuseResult{}
 		err = json.Unmarshal([]byte(js), run.Reuse)
-		run.Requests, run.ClientFailures = run.Reuse.Requests, run.Reuse.Failed+run.Reuse.Dropped
+		run.Requests, run.ClientFailures, run.NotSent = run.Reuse.Requests-run.Reuse.Dropped, run.Reuse.Failed, run.Reuse.Dropped
 	} else {
 		run.Flood = &load.FloodResult{}
 		err = json.Unmarshal([]byte(js), run.Flood)
-		run.Requests, run.ClientFailures = run.Flood.Attempts, run.Flood.Failures()
+		run.Requests, run.ClientFailures, run.NotSent = run.Flood.Sent, run.Flood.Failures(), run.Flood.Skipped
 	}
 	if err != nil {
 		return run, fmt.Errorf("client summary %q: %w", js, err)
@@ -164,7 +167,7 @@ func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
 	}
 	obs := detect.Observations{Net: []detect.NetObservation{{Node: target.Name, Snapshots: []detect.NetstatSnapshot{before[0], after[0]}, Listeners: listeners}}}
 	if run.Flood != nil && run.Flood.ConnectTO > 0 {
-		obs.Clients = []detect.ClientObservation{{Node: target.Name, Attempts: run.Flood.Attempts, ConnectTimeouts: run.Flood.ConnectTO}}
+		obs.Clients = []detect.ClientObservation{{Node: target.Name, Attempts: run.Flood.Sent, ConnectTimeouts: run.Flood.ConnectTO}}
 	}
 	run.Findings = detect.Detect(obs)
 	for _, f := range run.Findings {
@@ -185,7 +188,7 @@ func exec(ctx context.Context, n *harness.Node, cmd ...string) (string, error) {
 // overloaded server did not answer in time, resets).
 func F5Table(version string, runs []F5Run) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| %s | backlog (Send-Q) | ListenOverflows Δ | ListenDrops Δ | failed / attempts | of which connect time-outs | achieved rate | p99 connect or request |\n|---|---|---|---|---|---|---|---|\n", version)
+	fmt.Fprintf(&b, "| %s | backlog (Send-Q) | ListenOverflows Δ | ListenDrops Δ | failed / sent | of which connect time-outs | not sent | achieved rate (sent/s) | p99 connect or request |\n|---|---|---|---|---|---|---|---|---|\n", version)
 	for _, r := range runs {
 		var rate, p99 float64
 		var connTO int64
@@ -194,8 +197,96 @@ func F5Table(version string, runs []F5Run) string {
 		} else if r.Reuse != nil {
 			rate, p99 = r.Reuse.Achieved, r.Reuse.P99Ms
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d / %d | %d | %.0f/s | %.0f ms |\n",
-			r.Variant, r.Backlog, r.Overflows, r.Drops, r.ClientFailures, r.Requests, connTO, rate, p99)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d / %d | %d | %d | %.0f/s | %.0f ms |\n",
+			r.Variant, r.Backlog, r.Overflows, r.Drops, r.ClientFailures, r.Requests, connTO, r.NotSent, rate, p99)
 	}
 	return b.String()
+}
+
+// fixBacklog is F5's documented server-side fix.
+const fixBacklog = "clientPortListenBacklog=1024 + kernel"
+
+// planF5 is F5's catalogue entry: the reported flood on the defaults, then each
+// documented fix with the same flood. Every comparison is against the baseline
+// measured in the same run, never against fixed counts: a loaded machine floods
+// less, and the verdict must not change with it.
+func planF5(r *Run) []Step {
+	s := NewF5(r.Version, r.Progress)
+	s.Record = r.Record
+	variants := F5Variants()
+	var runs []F5Run
+	run := func(ctx context.Context, r *Run, i int) (F5Run, error) {
+		title := "Fix: " + variants[i].Name
+		if i == 0 {
+			title = "Trigger: " + variants[i].Name
+		}
+		r.step(title, "a %d/s flood for %s from one client host at zk1. Look for: the accept queue (ss Send-Q) and TcpExt ListenOverflows.", s.Rate, s.Duration)
+		x, err := s.Run(ctx, variants[i])
+		if err != nil {
+			return x, err
+		}
+		runs = append(runs, x)
+		r.say("backlog %d, ListenOverflows +%d, client failures %d of %d sent (%d not sent)", x.Backlog, x.Overflows, x.ClientFailures, x.Requests, x.NotSent)
+		r.Record.Figure(variants[i].Name+": ListenOverflows delta", float64(x.Overflows))
+		r.Record.Figure(variants[i].Name+": client failures", float64(x.ClientFailures))
+		return x, nil
+	}
+	// serverFix judges a server-side variant against the baseline: the queue must
+	// have grown and the overflows fallen.
+	serverFix := func(r *Run, name string, x F5Run) {
+		base := runs[0]
+		works := x.Backlog > base.Backlog && x.Overflows < base.Overflows
+		r.Record.FixOutcome(name, status(works), "zk1", "backlog (Send-Q) %d (baseline %d); ListenOverflows +%d (baseline +%d)", x.Backlog, base.Backlog, x.Overflows, base.Overflows)
+	}
+	return []Step{
+		{Name: "overflows the accept queue of 50 under the reported rate, and the detector sees it", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			r.step("Symptom (F5)", "at 6-8K short connections per second some clients cannot connect; netstat -s counts \"times the listen queue of a socket overflowed\".")
+			x, err := run(ctx, r, 0)
+			if err != nil {
+				return err
+			}
+			f := x.Flood
+			r.Record.Trigger(f.Sent > 0, "zk1", "%d connections sent of %d scheduled at %d/s (achieved %.0f/s); %d failed (connect timeouts %d), p99 connect %.0f ms",
+				f.Sent, f.Attempts, s.Rate, f.Achieved, x.ClientFailures, f.ConnectTO, f.P99Ms)
+			r.Record.Failure(x.Backlog == 50 && x.Overflows > 0, "zk1", "backlog (ss Send-Q of :2181) %d; ListenOverflows +%d, ListenDrops +%d during the flood", x.Backlog, x.Overflows, x.Drops)
+			r.step("Detector", "the F5 detector on the server's netstat counters.")
+			f5 := r.sayFindings(x.Findings, detect.F5)
+			r.Record.Finding(f5 != nil && f5.Node == "zk1", "zk1", "F5 finding on zk1's counters: %v", f5 != nil)
+			return nil
+		}},
+		{Name: "is not fixed by the kernel limits alone while ZooKeeper passes 50", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			x, err := run(ctx, r, 1)
+			if err != nil {
+				return err
+			}
+			serverFix(r, variants[1].Name, x)
+			return nil
+		}},
+		{Name: "is relieved by clientPortListenBacklog=1024 where the option exists (ZOOKEEPER-974, 3.6.0+)", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			x, err := run(ctx, r, 2)
+			if err != nil {
+				return err
+			}
+			if !r.Version.ClientPortListenBacklog && x.Backlog == runs[0].Backlog {
+				r.Record.FixOutcome(fixBacklog, reports.FixNotAvailable, "zk1", "clientPortListenBacklog=1024 set, Send-Q still %d: the key is ignored by %s (ZOOKEEPER-974 shipped in 3.6.0)", x.Backlog, r.Version.Version)
+				return nil
+			}
+			serverFix(r, fixBacklog, x)
+			return nil
+		}},
+		{Name: "is fixed on the client side: the same rate over long-lived sessions overflows nothing", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			x, err := run(ctx, r, 3)
+			if err != nil {
+				return err
+			}
+			u := x.Reuse
+			works := u.Connected == u.Sessions && u.OK > 0 && x.Overflows == 0 && findingOn(x.Findings, detect.F5, "") == nil
+			r.Record.FixOutcome(variants[3].Name, status(works), "zk1", "%d of %d sessions carried %d of %d requests sent (%.0f/s achieved, %d not sent): ListenOverflows +%d",
+				u.Connected, u.Sessions, u.OK, x.Requests, u.Achieved, x.NotSent, x.Overflows)
+			table := F5Table(r.Version.Version, runs)
+			r.Record.Note("fix table (same %d/s flood for %s per variant; the flood comes from one client host with maxClientCnxns=0):\n%s", s.Rate, s.Duration, table)
+			r.say("%s", table)
+			return nil
+		}},
+	}
 }

@@ -322,45 +322,108 @@ func (u *Upgrade) Completed(r UpgradeResult) bool {
 	return !r.Stopped && len(r.Swaps) == u.Nodes && r.Check.Linearizable && r.SeedsIntact == u.Seeds
 }
 
-// QualifyUpgrade runs the rolling upgrade from → to (3 nodes, followers first) and,
-// if a node does not start on the new version because its dataDir has no snapshot
-// (ZOOKEEPER-3056), again with the documented workaround. It returns the upgrade's
-// record with its verdict: Reproduced when the plain upgrade stopped, Fix "works"
-// when an upgrade (with the workaround if needed) completed serving throughout,
-// linearizable and with every seed intact.
-func QualifyUpgrade(ctx context.Context, from, to harness.Version, n Narrator, progress io.Writer) (*reports.Record, error) {
-	u := NewUpgrade(from, to, 3, progress)
-	rec := u.Record
-	n.Step("Rolling upgrade "+from.Version+" → "+to.Version, "3 nodes, followers first, the leader last, each on its own data volume; %d sessions write and read throughout.", u.Clients)
-	r, err := u.Run(ctx)
-	if err != nil {
-		return rec, err
+// fixTrustEmpty is ZOOKEEPER-3056's documented workaround.
+const fixTrustEmpty = "snapshot.trust.empty=true on each node as it is upgraded"
+
+// UpgradePath is one rolling upgrade to qualify.
+type UpgradePath struct {
+	From, To    harness.Version
+	Nodes       int
+	LeaderFirst bool
+	// Slow paths are left to `make slow`.
+	Slow bool
+}
+
+// Name is the path's scenario name: upgrade-from-<A>[-leader-first][-N-nodes],
+// recorded under the version it upgrades to.
+func (p UpgradePath) Name() string {
+	name := "upgrade-from-" + p.From.Version
+	if p.LeaderFirst {
+		name += "-leader-first"
 	}
-	n.Say("%s", r.Summary())
-	r.RecordTo(rec, "")
-	if !r.Stopped {
-		rec.Verdict.Fixed = u.Completed(r)
-		rec.Verdict.Fix = fixStatus(rec.Verdict.Fixed)
-		return rec, nil
+	if p.Nodes != 3 {
+		name += fmt.Sprintf("-%d-nodes", p.Nodes)
 	}
-	dead := r.Swaps[len(r.Swaps)-1]
-	rec.Verdict.Reproduced = true
-	rec.Evidence(dead.Node, "%s does not start on %s: %s", dead.Node, to.Version, dead.Evidence)
-	if !strings.Contains(dead.Evidence, NoSnapshot) {
-		rec.Verdict.Fix = reports.FixNotTried
-		return rec, nil
+	return name
+}
+
+// Entry is the path as a catalogue entry, run on p.To: the upgrade under load,
+// then — where a node did not start because its dataDir has no snapshot
+// (ZOOKEEPER-3056) — again with the documented workaround. The checks that gate
+// it: linearizable, every seed intact, and the upgrade completes (with its
+// workaround where one is documented).
+func (p UpgradePath) Entry() Entry {
+	order := "followers first, the leader last"
+	if p.LeaderFirst {
+		order = "the leader first"
 	}
-	n.Step("Workaround", "ZOOKEEPER-3056: set snapshot.trust.empty=true on each node as it is upgraded, and start over from %s.", from.Version)
-	w := NewUpgrade(from, to, 3, progress)
-	w.TrustEmpty = true
-	rw, err := w.Run(ctx)
-	if err != nil {
-		return rec, err
+	title := fmt.Sprintf("Rolling upgrade %s → %s on %d nodes, %s, under load", p.From.Version, p.To.Version, p.Nodes, order)
+	e := Entry{Name: p.Name(), Title: title, Minutes: 2, DocumentedFix: fixTrustEmpty,
+		Skip: func(v harness.Version) bool { return v.Version != p.To.Version }}
+	if p.Slow {
+		e.Labels = []string{"slow"}
 	}
-	n.Say("%s", rw.Summary())
-	rw.RecordTo(rec, "with snapshot.trust.empty=true: ")
-	rec.Verdict.Fixed = w.Completed(rw)
-	rec.Verdict.Fix = fixStatus(rec.Verdict.Fixed)
-	rec.Note("%s → %s: a node whose dataDir has transaction logs but no snapshot does not start (%s); snapshot.trust.empty=true lets the upgrade through: %v", from.Version, to.Version, NoSnapshot, rec.Verdict.Fixed)
-	return rec, nil
+	e.Plan = func(r *Run) []Step {
+		var first UpgradeResult
+		var u *Upgrade
+		newUpgrade := func(r *Run) *Upgrade {
+			u := NewUpgrade(p.From, p.To, p.Nodes, r.Progress)
+			u.LeaderFirst = p.LeaderFirst
+			u.Record = r.Record
+			u.Artifacts = r.Artifacts
+			return u
+		}
+		checks := func(r *Run, u *Upgrade, res UpgradeResult, suffix string) {
+			r.Record.Check("linearizable"+suffix, res.Check.Linearizable, "", "porcupine on %d operations of %d sessions: %s", res.Check.Checked, u.Clients, res.Check)
+			r.Record.Check("every acknowledged seed write intact"+suffix, res.SeedsIntact == u.Seeds, "", "%d of %d seed znodes read back after a sync through every serving node", res.SeedsIntact, u.Seeds)
+			r.Record.Check("the workload ran throughout"+suffix, res.Stats.ByClass[history.OK] > 100, "", "%s", res.Stats)
+		}
+		return []Step{
+			{Name: fmt.Sprintf("upgrades %s → %s node by node under a porcupine-checked workload", p.From.Version, p.To.Version), Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+				u = newUpgrade(r)
+				r.step("Rolling upgrade "+p.From.Version+" → "+p.To.Version, "%d nodes, %s, each on its own data volume; %d sessions write and read throughout.", p.Nodes, order, u.Clients)
+				var err error
+				if first, err = u.Run(ctx); err != nil {
+					return err
+				}
+				r.say("%s", first.Summary())
+				first.RecordTo(r.Record, "")
+				r.Record.Trigger(len(first.Swaps) > 0, "", "%d of %d nodes swapped to %s", len(first.Swaps), p.Nodes, p.To.Version)
+				ev := "every node served on " + p.To.Version
+				if first.Stopped {
+					dead := first.Swaps[len(first.Swaps)-1]
+					ev = fmt.Sprintf("%s does not start on %s (exit %d): %s", dead.Node, p.To.Version, dead.ExitCode, dead.Evidence)
+				}
+				r.Record.Failure(first.Stopped, "", "%s", ev)
+				checks(r, u, first, "")
+				return nil
+			}},
+			{Name: "completes, with the documented workaround where a node did not start (ZOOKEEPER-3056)", Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+				if !first.Stopped {
+					r.Record.Check("the upgrade completes", u.Completed(first), "", "%d of %d nodes swapped and serving", len(first.Swaps), p.Nodes)
+					return nil
+				}
+				dead := first.Swaps[len(first.Swaps)-1]
+				if !strings.Contains(dead.Evidence, NoSnapshot) {
+					r.Record.Check("the upgrade completes", false, dead.Node, "stopped at %s with no documented workaround: %s", dead.Node, dead.Evidence)
+					return nil
+				}
+				r.step("Workaround", "ZOOKEEPER-3056: set snapshot.trust.empty=true on each node as it is upgraded, and start over from %s.", p.From.Version)
+				w := newUpgrade(r)
+				w.TrustEmpty = true
+				rw, err := w.Run(ctx)
+				if err != nil {
+					return err
+				}
+				r.say("%s", rw.Summary())
+				rw.RecordTo(r.Record, "with snapshot.trust.empty=true: ")
+				r.Record.FixOutcome(fixTrustEmpty, status(w.Completed(rw)), "", "with the workaround: %s", rw.Summary())
+				checks(r, w, rw, " (with the workaround)")
+				r.Record.Check("the upgrade completes", w.Completed(rw), "", "with the workaround: %d of %d nodes swapped and serving", len(rw.Swaps), p.Nodes)
+				r.Record.Note("%s → %s: a node whose dataDir has transaction logs but no snapshot does not start (%s); snapshot.trust.empty=true lets the upgrade through: %v", p.From.Version, p.To.Version, NoSnapshot, w.Completed(rw))
+				return nil
+			}},
+		}
+	}
+	return e
 }

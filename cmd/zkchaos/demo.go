@@ -45,7 +45,7 @@ Every container and network it made is removed at the end, also on Ctrl-C.`,
 					return usageErr("%v", err)
 				}
 				e, _ := scenarios.Lookup("F3")
-				return runAndReport(ctx, newConsoleNarrator(cmd.OutOrStdout(), nil, false), []scenarios.Entry{e}, []harness.Version{v}, "reports/out")
+				return runAndReport(ctx, newRunOutput(cmd, false, false), []scenarios.Entry{e}, []harness.Version{v}, "reports/out")
 			case "failover":
 				return runDemo(ctx, cmd.OutOrStdout(), version, nodes, hold)
 			}

@@ -1,8 +1,9 @@
 // Command zkchaos reproduces documented ZooKeeper failures on real ensembles,
 // detects them in logs and live servers, and cleans up after itself.
 //
-// Exit codes (every subcommand): 0 ok, 1 the check failed or findings were
-// reported, 2 usage or environment error.
+// Exit codes (every subcommand): 0 ok, 1 the check failed, findings were
+// reported, or a verdict differs from docs/verdicts.md, 2 usage or environment
+// error, 3 a run could not finish, 130 interrupted.
 package main
 
 import (

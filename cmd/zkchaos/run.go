@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,19 +25,33 @@ import (
 func init() {
 	var versions []string
 	var out string
-	var quiet bool
+	var quiet, asJSON bool
 	runCmd := &cobra.Command{
-		Use:   "run <F1|F2|F3|F4|F5|all>",
-		Short: "Run one documented failure (or all) on real ensembles and write the reports",
+		Use:   "run <F1|F2|F3|F4|F5|all|entry>",
+		Short: "Run one documented failure (or all) on real ensembles, compare each verdict with the expected table, write the reports",
 		Long: `Run a scenario end to end on real ZooKeeper servers in containers — trigger,
 evidence, detector, fix — narrated step by step, then write its run record (JSON)
 and the HTML report, and print the report's path.
 
-Exit status: 0 when every scenario ran to its verdict (a verdict may be "not
-reproduced": that is a result, e.g. F1 on versions where ZOOKEEPER-1514 is fixed),
-1 when a scenario could not finish, 2 on a usage or environment error.`,
+A failure's name runs its entries (F1: F1 and F1-replay); "all" runs every
+entry but the slow experiments, which run by their full name
+(F4-restart-order). Each verdict is computed from what the run observed and
+compared with the expected verdicts of docs/verdicts.md.
+
+Exit status:
+  0  every verdict is the expected one and every check held
+  1  a verdict differs from docs/verdicts.md, or a check failed
+     (e.g. a history that is not linearizable)
+  2  usage or environment error (unknown scenario, image missing, no engine)
+  3  a run could not finish (an engine error, a time-out)
+  130 interrupted; everything started was removed
+
+With --json the narration goes to standard error and standard output carries
+one JSON document: each run's verdict, the expected verdict, what differs, and
+its record's path.`,
 		Example: `  zkchaos run F3 --version 3.9.3
-  zkchaos run all --version 3.4.13`,
+  zkchaos run all --version 3.4.13
+  zkchaos run F5 --version 3.4.13 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			entries, err := entriesFor(args[0])
@@ -49,32 +64,41 @@ reproduced": that is a result, e.g. F1 on versions where ZOOKEEPER-1514 is fixed
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
-			n := newConsoleNarrator(cmd.OutOrStdout(), nil, quiet)
-			return runAndReport(ctx, n, entries, vs, out)
+			o := newRunOutput(cmd, quiet, asJSON)
+			return runAndReport(ctx, o, entries, vs, out)
 		},
 	}
 	runCmd.Flags().StringSliceVar(&versions, "version", []string{harness.DefaultVersion}, "ZooKeeper version(s), comma-separated")
 	runCmd.Flags().StringVar(&out, "out", "reports/out", "report folder (run records in runs/, HTML in html/)")
-	runCmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdicts and the report path")
+	runCmd.Flags().BoolVar(&quiet, "quiet", false, "print only a heartbeat, the verdicts and the report path")
+	runCmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON on standard output (narration on standard error)")
 	rootCmd.AddCommand(runCmd)
 
 	var qversions []string
 	var qscen, qout, qfrom, qto string
+	var qjson bool
 	qualify := &cobra.Command{
 		Use:   "qualify",
-		Short: "Run every failure on every version and write the qualification matrix",
+		Short: "Run every failure on every version, gate on the expected verdicts, write the qualification matrix",
 		Long: `Run the documented failures on each version and write the qualification
 matrix — failure × version → reproduced / detected / fix works / fix not
 available, each cell linked to its evidence — as Markdown (matrix.md) and HTML
-(index.html), then print the Markdown. About 10 minutes per version on 2 cores.
+(index.html), then print the Markdown. About 10 minutes per version on 2 cores;
+a heartbeat line every 30 s says which step runs.
 
 With --from A --to B it qualifies an upgrade: the failures on A and on B, a
 rolling upgrade A → B under a porcupine-checked workload (served throughout?
-longest gap, client errors, linearizable?), and what changes between A and B
-(upgrade-A-B.md).`,
+longest gap, client errors, linearizable? every acknowledged write intact?),
+and what changes between A and B (upgrade-A-B.md).
+
+Exit status: as "zkchaos run" — 0 when every verdict is the expected one
+(docs/verdicts.md) and every check held; 1 when a verdict differs or a check
+failed (a history that is not linearizable, a lost write, an upgrade that stops
+without its documented workaround); 2 usage or environment error; 3 a run could
+not finish; 130 interrupted.`,
 		Example: `  zkchaos qualify --versions 3.4.13,3.8.0,3.9.3
   zkchaos qualify --versions 3.9.3 --scenarios F3,F5
-  zkchaos qualify --from 3.8.0 --to 3.9.3`,
+  zkchaos qualify --from 3.8.0 --to 3.9.3 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var entries []scenarios.Entry
@@ -95,18 +119,19 @@ longest gap, client errors, linearizable?), and what changes between A and B
 			if err != nil {
 				return err
 			}
+			if qfrom != "" && vs[0].Version == vs[1].Version {
+				return usageErr("--from and --to name the same version")
+			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
-			n := newConsoleNarrator(cmd.OutOrStdout(), nil, true)
+			o := newRunOutput(cmd, true, qjson)
 			if qfrom != "" {
-				entries = append(entries, upgradeEntry(vs[0]))
-				vs = vs[:1]
-				vs = append(vs, mustLookup(qto))
+				entries = append(entries, scenarios.UpgradePath{From: vs[0], To: vs[1], Nodes: 3}.Entry())
 			}
-			err = runAndReport(ctx, n, entries, vs, qout)
-			md, rerr := os.ReadFile(filepath.Join(qout, "html", "matrix.md"))
-			if rerr == nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "\n%s", md)
+			o.upgrade = qfrom != ""
+			err = runAndReport(ctx, o, entries, vs, qout)
+			if md, rerr := os.ReadFile(filepath.Join(qout, "html", "matrix.md")); rerr == nil {
+				fmt.Fprintf(o.human, "\n%s", md)
 			}
 			if qfrom != "" {
 				path, derr := writeUpgradeDiff(qout, vs[0], vs[1])
@@ -114,16 +139,17 @@ longest gap, client errors, linearizable?), and what changes between A and B
 					return errors.Join(err, derr)
 				}
 				b, _ := os.ReadFile(path)
-				fmt.Fprintf(cmd.OutOrStdout(), "\n%s\nupgrade report: %s\n", b, path)
+				fmt.Fprintf(o.human, "\n%s\nupgrade report: %s\n", b, path)
 			}
 			return err
 		},
 	}
 	qualify.Flags().StringSliceVar(&qversions, "versions", harness.VersionNames(), "versions to qualify")
-	qualify.Flags().StringVar(&qscen, "scenarios", "all", "scenarios, comma-separated (F1..F5 or all)")
+	qualify.Flags().StringVar(&qscen, "scenarios", "all", "scenarios, comma-separated (F1..F5, an entry's name, or all)")
 	qualify.Flags().StringVar(&qout, "out", "reports/out", "report folder")
 	qualify.Flags().StringVar(&qfrom, "from", "", "qualify an upgrade from this version (with --to)")
 	qualify.Flags().StringVar(&qto, "to", "", "qualify an upgrade to this version (with --from)")
+	qualify.Flags().BoolVar(&qjson, "json", false, "print the results as JSON on standard output (the rest on standard error)")
 	rootCmd.AddCommand(qualify)
 
 	var wversion, wout string
@@ -140,9 +166,9 @@ with the path of the HTML report.`,
   zkchaos workshop F3 --no-pause`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := scenarios.Lookup(args[0])
+			entries, err := entriesFor(args[0])
 			if err != nil {
-				return usageErr("%v", err)
+				return err
 			}
 			v, err := harness.LookupVersion(wversion)
 			if err != nil {
@@ -154,12 +180,15 @@ with the path of the HTML report.`,
 			if !noPause {
 				in = cmd.InOrStdin()
 			}
-			n := newConsoleNarrator(cmd.OutOrStdout(), in, false)
-			fmt.Fprintf(cmd.OutOrStdout(), "zkchaos workshop — %s: %s (ZooKeeper %s, about %.0f min)\n", e.Name, e.Title, v.Version, e.Minutes)
+			o := newRunOutput(cmd, false, false)
+			o.narrator = newConsoleNarrator(cmd.OutOrStdout(), in, false)
+			for _, e := range entries {
+				fmt.Fprintf(cmd.OutOrStdout(), "zkchaos workshop — %s: %s (ZooKeeper %s, about %.0f min)\n", e.Name, e.Title, v.Version, e.Minutes)
+			}
 			if !noPause {
 				fmt.Fprintln(cmd.OutOrStdout(), "Press Enter after each step to go on; Ctrl-C stops and cleans up.")
 			}
-			return runAndReport(ctx, n, []scenarios.Entry{e}, []harness.Version{v}, wout)
+			return runAndReport(ctx, o, entries, []harness.Version{v}, wout)
 		},
 	}
 	workshop.Flags().StringVar(&wversion, "version", harness.DefaultVersion, "ZooKeeper version")
@@ -189,25 +218,69 @@ suites (make test) and zkchaos run write.`,
 }
 
 func entriesFor(name string) ([]scenarios.Entry, error) {
-	if strings.EqualFold(name, "all") {
-		return scenarios.Catalog, nil
-	}
-	e, err := scenarios.Lookup(name)
+	es, err := scenarios.Select(name)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	return []scenarios.Entry{e}, nil
+	return es, nil
 }
 
-// runAndReport runs each entry on each version, writes every record, renders the
-// HTML and the matrix, and prints the report's path. A scenario that fails to
-// finish is reported and the others still run.
-func runAndReport(ctx context.Context, n *consoleNarrator, entries []scenarios.Entry, vs []harness.Version, out string) error {
+// exitUnfinished: a run could not finish (an engine error, a time-out).
+const exitUnfinished = 3
+
+// runOutput is where a run's words go: the narration and the human summary on
+// human (standard output, or standard error under --json), the JSON document on
+// standard output.
+type runOutput struct {
+	human    io.Writer
+	json     io.Writer // nil without --json
+	narrator *consoleNarrator
+	quiet    bool
+	upgrade  bool
+}
+
+func newRunOutput(cmd *cobra.Command, quiet, asJSON bool) *runOutput {
+	o := &runOutput{human: cmd.OutOrStdout(), quiet: quiet}
+	if asJSON {
+		o.human, o.json = cmd.ErrOrStderr(), cmd.OutOrStdout()
+	}
+	o.narrator = newConsoleNarrator(o.human, nil, quiet)
+	return o
+}
+
+// runResult is one run in the JSON document.
+type runResult struct {
+	Scenario string                 `json:"scenario"`
+	Version  string                 `json:"version"`
+	Verdict  reports.Verdict        `json:"verdict"`
+	Expected *scenarios.Expectation `json:"expected"`
+	// Problems: how the verdict differs from the expected one, and failed checks.
+	Problems []string `json:"problems,omitempty"`
+	Passed   bool     `json:"passed"`
+	Error    string   `json:"error,omitempty"`
+	Record   string   `json:"record,omitempty"`
+	Seconds  float64  `json:"seconds"`
+}
+
+type runDocument struct {
+	Runs     []runResult `json:"runs"`
+	Passed   bool        `json:"passed"`
+	ExitCode int         `json:"exit_code"`
+	Report   string      `json:"report,omitempty"`
+}
+
+// runAndReport runs each entry on each version through the scenarios' runner,
+// writes every record, compares each verdict with the expected table, renders
+// the HTML and the matrix, and prints the report's path. A scenario that fails
+// to finish is reported and the others still run.
+func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, vs []harness.Version, out string) error {
 	if err := harness.CheckReady(ctx, vs...); err != nil {
 		return usageErr("%v", err)
 	}
+	n := o.narrator
 	runs := filepath.Join(out, "runs")
-	var failedRuns []error
+	doc := runDocument{Passed: true}
+	var unfinished, differ []string
 	var pages []string
 	for _, v := range vs {
 		for _, e := range entries {
@@ -216,40 +289,109 @@ func runAndReport(ctx context.Context, n *consoleNarrator, entries []scenarios.E
 			}
 			n.Banner("%s on ZooKeeper %s — %s (about %.0f min)", e.Name, v.Version, e.Title, e.Minutes)
 			t0 := time.Now()
-			rec, err := e.Run(ctx, v, n, n.ProgressWriter())
+			r := e.Begin(v, n, n.ProgressWriter())
+			r.Artifacts = filepath.Join(out, "artifacts", e.Name+"-"+v.Version)
+			stopBeat := heartbeat(o.human, e.Name, v.Version, r, o.quiet)
+			rec, err := r.Execute(ctx)
+			stopBeat()
 			n.Done()
-			if rec != nil {
-				if err != nil {
-					rec.Note("the run did not finish: %v", err)
-				}
-				path, werr := rec.WriteJSON(runs)
-				if werr != nil {
-					err = errors.Join(err, werr)
-				}
-				n.Verdict(rec, path, time.Since(t0))
-				pages = append(pages, filepath.Join(out, "html", rec.Scenario+"-"+rec.Version+".html"))
+			res := runResult{Scenario: rec.Scenario, Version: rec.Version, Seconds: time.Since(t0).Seconds()}
+			if err != nil {
+				rec.Note("the run did not finish: %v", err)
+				res.Error = err.Error()
 			}
+			path, werr := rec.WriteJSON(runs)
+			if werr != nil {
+				err = errors.Join(err, werr)
+			}
+			res.Record, res.Verdict = path, rec.Verdict
+			problems, known := scenarios.Compare(rec)
+			if exp, ok := scenarios.ExpectedFor(rec.Scenario, rec.Version); ok {
+				res.Expected = &exp
+			}
+			res.Problems = problems
+			res.Passed = err == nil && len(problems) == 0
+			n.Verdict(rec, path, time.Since(t0), problems, known)
+			pages = append(pages, filepath.Join(out, "html", rec.Scenario+"-"+rec.Version+".html"))
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err != nil {
+			switch {
+			case err != nil:
 				n.Say("%s on %s did not finish: %v", e.Name, v.Version, err)
-				failedRuns = append(failedRuns, fmt.Errorf("%s on %s: %w", e.Name, v.Version, err))
+				unfinished = append(unfinished, fmt.Sprintf("%s on %s: %v", e.Name, v.Version, err))
+			case len(problems) > 0:
+				differ = append(differ, fmt.Sprintf("%s on %s: %s", e.Name, v.Version, strings.Join(problems, "; ")))
 			}
+			doc.Runs = append(doc.Runs, res)
 		}
 	}
 	index, err := writeReports(out)
 	if err != nil {
 		return err
 	}
+	doc.Report = index
 	for _, p := range pages {
-		fmt.Fprintf(n.out, "\nHTML report of the run: %s", p)
+		fmt.Fprintf(o.human, "\nHTML report of the run: %s", p)
 	}
-	fmt.Fprintf(n.out, "\nHTML report with the matrix and every run: %s\n", index)
-	if len(failedRuns) > 0 {
-		return failed(errors.Join(failedRuns...))
+	fmt.Fprintf(o.human, "\nHTML report with the matrix and every run: %s\n", index)
+	var result error
+	switch {
+	case len(unfinished) > 0:
+		result = &exitError{code: exitUnfinished, err: fmt.Errorf("%d run(s) did not finish:\n  %s", len(unfinished), strings.Join(unfinished, "\n  "))}
+	case len(differ) > 0:
+		result = failed(fmt.Errorf("%d run(s) differ from the expected verdicts (docs/verdicts.md) or failed a check:\n  %s", len(differ), strings.Join(differ, "\n  ")))
 	}
-	return nil
+	doc.Passed = result == nil
+	doc.ExitCode = exitCode(result)
+	if o.json != nil {
+		enc := json.NewEncoder(o.json)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(doc); jerr != nil {
+			return errors.Join(result, jerr)
+		}
+	}
+	return result
+}
+
+// exitCode is the status main gives err.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return exitUsage
+}
+
+// heartbeat prints, every 30 s while a run goes on, which step runs and for how
+// long — in quiet mode (qualify, --quiet, --json), where nothing else would say
+// that the run is alive. The narrator has its own ticker otherwise.
+func heartbeat(w io.Writer, name, version string, r *scenarios.Run, quiet bool) (stop func()) {
+	if !quiet {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	t0 := time.Now()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				step, took := r.Current()
+				fmt.Fprintf(w, "    … %s on %s: %.0f s — %s (%.0f s)\n", name, version, time.Since(t0).Seconds(), step, took.Seconds())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // writeReports renders every record under dir/runs into dir/html.
@@ -384,17 +526,41 @@ func (n *consoleNarrator) stopTicker() {
 // Done ends the last step of a scenario.
 func (n *consoleNarrator) Done() { n.stopTicker() }
 
-// Verdict prints a run's verdict and where its record is.
-func (n *consoleNarrator) Verdict(rec *reports.Record, path string, took time.Duration) {
+// Verdict prints a run's verdict, how it compares with the expected one, and
+// where its record is.
+func (n *consoleNarrator) Verdict(rec *reports.Record, path string, took time.Duration, problems []string, known bool) {
 	v := rec.Verdict
 	fix := v.FixStatus()
 	if fix == "" {
 		fix = "not tried"
 	}
-	n.printf("\n==> Verdict — %s on %s (%.0f s): reproduced %s · detected %s · fix %s\n", rec.Scenario, rec.Version, took.Seconds(), yesNo(v.Reproduced), yesNo(v.Detected), fix)
+	reproduced := yesNo(v.Reproduced)
+	if v.FixedInVersion {
+		reproduced = "no (fixed in this version)"
+	}
+	n.printf("\n==> Verdict — %s on %s (%.0f s): reproduced %s · detected %s · fix %s\n", rec.Scenario, rec.Version, took.Seconds(), reproduced, yesNo(v.Detected), fix)
+	for _, f := range v.Fixes {
+		if f.Name != rec.DocumentedFix {
+			st := f.Status
+			if st == "" {
+				st = "not tried"
+			}
+			n.printf("    other fix: %s — %s\n", f.Name, st)
+		}
+	}
 	for _, note := range v.Notes {
 		first, _, _ := strings.Cut(note, "\n")
 		n.printf("    note: %s\n", first)
+	}
+	switch {
+	case len(problems) > 0:
+		for _, p := range problems {
+			n.printf("    ✗ %s\n", p)
+		}
+	case known:
+		n.printf("    ✓ as expected (docs/verdicts.md); %d check(s) held\n", len(v.Checks))
+	default:
+		n.printf("    no expected verdict for %s on %s in docs/verdicts.md; %d check(s) held\n", rec.Scenario, rec.Version, len(v.Checks))
 	}
 	n.printf("    run record: %s\n", path)
 }
@@ -409,16 +575,6 @@ func yesNo(b bool) string {
 func mustLookup(name string) harness.Version {
 	v, _ := harness.LookupVersion(name)
 	return v
-}
-
-// upgradeEntry runs the rolling upgrade from → (the version it is run on); it runs
-// only on a version newer or older than from, not on from itself.
-func upgradeEntry(from harness.Version) scenarios.Entry {
-	return scenarios.Entry{Name: "upgrade", Title: "Rolling upgrade from " + from.Version, Minutes: 2,
-		Skip: func(to harness.Version) bool { return to.Version == from.Version },
-		Run: func(ctx context.Context, to harness.Version, n scenarios.Narrator, progress io.Writer) (*reports.Record, error) {
-			return scenarios.QualifyUpgrade(ctx, from, to, n, progress)
-		}}
 }
 
 // writeUpgradeDiff writes upgrade-A-B.md: the upgrade path's result and what

@@ -59,12 +59,11 @@ func TestNarratorProgress(t *testing.T) {
 func TestVerdictLine(t *testing.T) {
 	var out bytes.Buffer
 	n := newConsoleNarrator(&out, nil, true)
-	rec := reports.New("F5", "flood", "3.4.13")
-	rec.Verdict.Reproduced, rec.Verdict.Detected, rec.Verdict.Fix = true, true, reports.FixNotAvailable
+	rec := f5Record("3.4.13", reports.FixNotAvailable)
 	rec.Note("clientPortListenBacklog is not available\nsecond line")
-	n.Verdict(rec, "x.json", 2*time.Second)
+	n.Verdict(rec, "x.json", 2*time.Second, nil, true)
 	want := "reproduced yes · detected yes · fix not available"
-	if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "second line") {
+	if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "second line") || !strings.Contains(out.String(), "as expected") {
 		t.Fatalf("got:\n%s", out.String())
 	}
 }
@@ -93,13 +92,12 @@ func TestUpgradeDiff(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f5a := reports.New("F5", "flood", a.Version)
-	f5a.Verdict.Reproduced, f5a.Verdict.Detected, f5a.Verdict.Fix = true, true, reports.FixNotAvailable
-	f5b := reports.New("F5", "flood", b.Version)
-	f5b.Verdict.Reproduced, f5b.Verdict.Detected, f5b.Verdict.Fix = true, true, reports.FixWorks
+	f5a := f5Record(a.Version, reports.FixNotAvailable)
+	f5b := f5Record(b.Version, reports.FixWorks)
 	up := reports.New("upgrade-from-"+a.Version, "Rolling upgrade", b.Version)
-	up.Verdict.Reproduced, up.Verdict.Fix = true, reports.FixWorks
-	up.Evidence("zk1", "zk1 does not start on 3.8.0: No snapshot found, but there are log entries")
+	up.Trigger(true, "", "3 of 3 nodes swapped")
+	up.Failure(true, "zk1", "zk1 does not start on 3.8.0: No snapshot found, but there are log entries")
+	up.FixOutcome("snapshot.trust.empty=true", reports.FixWorks, "", "with the workaround: every node served")
 	for _, r := range []*reports.Record{f5a, f5b, up} {
 		write(r)
 	}
@@ -137,4 +135,16 @@ func TestUpgradeDiffSameFeatures(t *testing.T) {
 	if !strings.Contains(string(got), "- nothing: both versions") {
 		t.Fatalf("no 'nothing changes' line:\n%s", got)
 	}
+}
+
+// f5Record is an F5 record as the runner writes it: observations, from which
+// the verdict is computed.
+func f5Record(version, backlogFix string) *reports.Record {
+	r := reports.New("F5", "flood", version)
+	r.DocumentedFix = "clientPortListenBacklog=1024 + kernel"
+	r.Trigger(true, "zk1", "40000 connections sent")
+	r.Failure(true, "zk1", "backlog 50; ListenOverflows +17697")
+	r.Finding(true, "zk1", "F5 finding on zk1")
+	r.FixOutcome(r.DocumentedFix, backlogFix, "zk1", "Send-Q")
+	return r
 }

@@ -46,10 +46,14 @@ func (c *FloodConfig) defaults() {
 
 // FloodResult counts each kind of outcome separately.
 type FloodResult struct {
-	Target    string  `json:"target"`
-	TargetHz  int     `json:"target_rate"`
-	Attempts  int64   `json:"attempts"`
-	Achieved  float64 `json:"achieved_rate"` // attempts started per second
+	Target   string `json:"target"`
+	TargetHz int    `json:"target_rate"`
+	// Attempts are the attempts scheduled; Sent those actually started (the
+	// others were Skipped at the in-flight limit and never reached the wire).
+	Attempts int64 `json:"attempts"`
+	Sent     int64 `json:"sent"`
+	// Achieved is connections started per second: Sent over the scheduled time.
+	Achieved  float64 `json:"achieved_rate"`
 	MaxLagMs  float64 `json:"max_schedule_lag_ms"`
 	Skipped   int64   `json:"skipped_in_flight_limit"`
 	OK        int64   `json:"handshakes_ok"`
@@ -162,7 +166,8 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodResult {
 	scheduled := time.Since(start)
 	wg.Wait()
 	res.ElapsedS = time.Since(start).Seconds()
-	res.Achieved = float64(res.Attempts) / scheduled.Seconds()
+	res.Sent = res.Attempts - res.Skipped
+	res.Achieved = float64(res.Sent) / scheduled.Seconds()
 	res.MaxLagMs = float64(maxLag.Microseconds()) / 1000
 	res.OK, res.ConnectTO, res.Refused, res.Resets = ok.Load(), connTO.Load(), refused.Load(), resets.Load()
 	res.Closed, res.ShakeTO, res.Other = closed.Load(), shakeTO.Load(), oth.Load()

@@ -147,7 +147,8 @@ func Reuse(ctx context.Context, cfg ReuseConfig) ReuseResult {
 			sent++
 		}
 	}
-	res.Achieved = float64(res.Requests) / time.Since(start).Seconds()
+	// Dropped requests never reached a session: only those queued count.
+	res.Achieved = float64(res.Requests-res.Dropped) / time.Since(start).Seconds()
 	for _, q := range queues {
 		close(q)
 	}
