@@ -18,11 +18,12 @@ import (
 // (StartClient: the generators, the fake election peers) and the gateways of
 // ReachTunnel run it. `zkchaos images` builds it once; no test builds anything.
 // The tag names the command-line interface between the harness and that binary:
-// it changes when a generator's flags do.
+// it changes when a generator's flags or the fields of its summary do (api2:
+// the flood reports the connections it sent).
 const ClientImage = "zkchaos/client:" + clientAPI
 
 const (
-	clientAPI      = "api1"
+	clientAPI      = "api2"
 	labelClientAPI = "zkchaos.client-api"
 	labelClientSum = "zkchaos.client-sum"
 )

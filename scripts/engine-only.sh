@@ -41,7 +41,7 @@ docker run --rm --name "zkchaos-$run_id-runner" \
 	-e ZKCHAOS_EXPECT_REACH=tunnel \
 	-e TESTCONTAINERS_RYUK_DISABLED=true \
 	--entrypoint /zkchaos/scenarios/scenarios.test \
-	zkchaos/client:api1 \
+	zkchaos/client:api2 \
 	-test.v -test.timeout=30m \
 	-ginkgo.v -ginkgo.label-filter="$labels" \
 	-ginkgo.junit-report=/zkchaos/reports/out/junit-engine-only.xml || status=$?
