@@ -86,7 +86,8 @@ func (r *Record) observe(o Observation, format string, a ...any) {
 
 // judge computes the verdict from the observations (r.mu held). The rules:
 //   - triggered: at least one trigger observation, and every one held;
-//   - reproduced: triggered, and some failure observation held;
+//   - reproduced: triggered, and every failure observation held (each is a
+//     piece of the failure's evidence: F3's refused sessions and its log line);
 //   - fixed in this version: a regression check (Regression set) whose trigger
 //     was observed and whose failure was looked for and did not happen;
 //   - detected: some finding observation held;
@@ -136,7 +137,7 @@ func (r *Record) judge() {
 		}
 	}
 	v.Triggered = triggers > 0 && triggered == triggers
-	v.Reproduced = v.Triggered && failed > 0
+	v.Reproduced = v.Triggered && failures > 0 && failed == failures
 	v.FixedInVersion = r.Regression != "" && v.Triggered && failures > 0 && failed == 0
 	v.Detected = detected > 0
 	for i := range v.Fixes {

@@ -322,6 +322,16 @@ func (u *Upgrade) Completed(r UpgradeResult) bool {
 	return !r.Stopped && len(r.Swaps) == u.Nodes && r.Check.Linearizable && r.SeedsIntact == u.Seeds
 }
 
+// RecordChecks records the checks an upgrade must pass, from its result: the
+// history linearizable (writes and sync+reads), every acknowledged seed write
+// intact, and the workload running throughout. suffix tells a second attempt's
+// checks apart (" (with the workaround)").
+func (u *Upgrade) RecordChecks(rec *reports.Record, res UpgradeResult, suffix string) {
+	rec.Check("linearizable"+suffix, res.Check.Linearizable, "", "porcupine on %d operations of %d sessions: %s", res.Check.Checked, u.Clients, res.Check)
+	rec.Check("every acknowledged seed write intact"+suffix, res.SeedsIntact == u.Seeds, "", "%d of %d seed znodes read back after a sync through every serving node", res.SeedsIntact, u.Seeds)
+	rec.Check("the workload ran throughout"+suffix, res.Stats.ByClass[history.OK] > 100, "", "%s", res.Stats)
+}
+
 // fixTrustEmpty is ZOOKEEPER-3056's documented workaround.
 const fixTrustEmpty = "snapshot.trust.empty=true on each node as it is upgraded"
 
@@ -373,11 +383,7 @@ func (p UpgradePath) Entry() Entry {
 			u.Artifacts = r.Artifacts
 			return u
 		}
-		checks := func(r *Run, u *Upgrade, res UpgradeResult, suffix string) {
-			r.Record.Check("linearizable"+suffix, res.Check.Linearizable, "", "porcupine on %d operations of %d sessions: %s", res.Check.Checked, u.Clients, res.Check)
-			r.Record.Check("every acknowledged seed write intact"+suffix, res.SeedsIntact == u.Seeds, "", "%d of %d seed znodes read back after a sync through every serving node", res.SeedsIntact, u.Seeds)
-			r.Record.Check("the workload ran throughout"+suffix, res.Stats.ByClass[history.OK] > 100, "", "%s", res.Stats)
-		}
+		checks := func(r *Run, u *Upgrade, res UpgradeResult, suffix string) { u.RecordChecks(r.Record, res, suffix) }
 		return []Step{
 			{Name: fmt.Sprintf("upgrades %s → %s node by node under a porcupine-checked workload", p.From.Version, p.To.Version), Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 				u = newUpgrade(r)

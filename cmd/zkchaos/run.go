@@ -197,12 +197,16 @@ with the path of the HTML report.`,
 	rootCmd.AddCommand(workshop)
 
 	var rdir string
+	var rcheck bool
 	report := &cobra.Command{
 		Use:   "report",
 		Short: "Render the HTML report and the matrix from the run records in a folder",
 		Long: `Render <dir>/html/index.html (matrix and every run), one page per run, and
 <dir>/html/matrix.md from the run records in <dir>/runs — the records the Ginkgo
-suites (make test) and zkchaos run write.`,
+suites (make test) and zkchaos run write.
+
+With --check it also compares every record with the expected verdicts
+(docs/verdicts.md) and exits 1 when one differs or a check failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, err := writeReports(rdir)
@@ -210,10 +214,30 @@ suites (make test) and zkchaos run write.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", path)
-			return nil
+			if !rcheck {
+				return nil
+			}
+			recs, err := reports.LoadDir(filepath.Join(rdir, "runs"))
+			if err != nil {
+				return err
+			}
+			var results []runResult
+			for _, rec := range recs {
+				res := judgeRun(rec, "", nil, 0)
+				for _, p := range res.Problems {
+					fmt.Fprintf(cmd.OutOrStdout(), "✗ %s on %s: %s\n", rec.Scenario, rec.Version, p)
+				}
+				results = append(results, res)
+			}
+			err = gate(results)
+			if err == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "✓ %d record(s): every verdict as expected (docs/verdicts.md), every check held\n", len(recs))
+			}
+			return err
 		},
 	}
 	report.Flags().StringVar(&rdir, "dir", "reports/out", "report folder (records in runs/)")
+	report.Flags().BoolVar(&rcheck, "check", false, "exit 1 when a record's verdict differs from docs/verdicts.md or a check failed")
 	rootCmd.AddCommand(report)
 }
 
@@ -279,8 +303,7 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 	}
 	n := o.narrator
 	runs := filepath.Join(out, "runs")
-	doc := runDocument{Passed: true}
-	var unfinished, differ []string
+	var doc runDocument
 	var pages []string
 	for _, v := range vs {
 		for _, e := range entries {
@@ -295,33 +318,19 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 			rec, err := r.Execute(ctx)
 			stopBeat()
 			n.Done()
-			res := runResult{Scenario: rec.Scenario, Version: rec.Version, Seconds: time.Since(t0).Seconds()}
 			if err != nil {
 				rec.Note("the run did not finish: %v", err)
-				res.Error = err.Error()
 			}
 			path, werr := rec.WriteJSON(runs)
-			if werr != nil {
-				err = errors.Join(err, werr)
-			}
-			res.Record, res.Verdict = path, rec.Verdict
-			problems, known := scenarios.Compare(rec)
-			if exp, ok := scenarios.ExpectedFor(rec.Scenario, rec.Version); ok {
-				res.Expected = &exp
-			}
-			res.Problems = problems
-			res.Passed = err == nil && len(problems) == 0
-			n.Verdict(rec, path, time.Since(t0), problems, known)
+			err = errors.Join(err, werr)
+			res := judgeRun(rec, path, err, time.Since(t0))
+			n.Verdict(rec, path, time.Since(t0), res.Problems, res.Expected != nil)
 			pages = append(pages, filepath.Join(out, "html", rec.Scenario+"-"+rec.Version+".html"))
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			switch {
-			case err != nil:
+			if err != nil {
 				n.Say("%s on %s did not finish: %v", e.Name, v.Version, err)
-				unfinished = append(unfinished, fmt.Sprintf("%s on %s: %v", e.Name, v.Version, err))
-			case len(problems) > 0:
-				differ = append(differ, fmt.Sprintf("%s on %s: %s", e.Name, v.Version, strings.Join(problems, "; ")))
 			}
 			doc.Runs = append(doc.Runs, res)
 		}
@@ -335,13 +344,7 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 		fmt.Fprintf(o.human, "\nHTML report of the run: %s", p)
 	}
 	fmt.Fprintf(o.human, "\nHTML report with the matrix and every run: %s\n", index)
-	var result error
-	switch {
-	case len(unfinished) > 0:
-		result = &exitError{code: exitUnfinished, err: fmt.Errorf("%d run(s) did not finish:\n  %s", len(unfinished), strings.Join(unfinished, "\n  "))}
-	case len(differ) > 0:
-		result = failed(fmt.Errorf("%d run(s) differ from the expected verdicts (docs/verdicts.md) or failed a check:\n  %s", len(differ), strings.Join(differ, "\n  ")))
-	}
+	result := gate(doc.Runs)
 	doc.Passed = result == nil
 	doc.ExitCode = exitCode(result)
 	if o.json != nil {
@@ -352,6 +355,44 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 		}
 	}
 	return result
+}
+
+// judgeRun compares a run's record with the expected table (scenarios.Compare):
+// the run passes when it finished, its verdict is the expected one, and every
+// check held.
+func judgeRun(rec *reports.Record, path string, runErr error, took time.Duration) runResult {
+	res := runResult{Scenario: rec.Scenario, Version: rec.Version, Verdict: rec.Verdict, Record: path, Seconds: took.Seconds()}
+	if runErr != nil {
+		res.Error = runErr.Error()
+	}
+	res.Problems, _ = scenarios.Compare(rec)
+	if exp, ok := scenarios.ExpectedFor(rec.Scenario, rec.Version); ok {
+		res.Expected = &exp
+	}
+	res.Passed = runErr == nil && len(res.Problems) == 0
+	return res
+}
+
+// gate is the exit status of a set of runs: exitUnfinished when one could not
+// finish, exitFindings (1) when one differs from the expected verdicts or failed
+// a check, nil when all passed.
+func gate(runs []runResult) error {
+	var unfinished, differ []string
+	for _, r := range runs {
+		switch {
+		case r.Error != "":
+			unfinished = append(unfinished, fmt.Sprintf("%s on %s: %s", r.Scenario, r.Version, r.Error))
+		case len(r.Problems) > 0:
+			differ = append(differ, fmt.Sprintf("%s on %s: %s", r.Scenario, r.Version, strings.Join(r.Problems, "; ")))
+		}
+	}
+	switch {
+	case len(unfinished) > 0:
+		return &exitError{code: exitUnfinished, err: fmt.Errorf("%d run(s) did not finish:\n  %s", len(unfinished), strings.Join(unfinished, "\n  "))}
+	case len(differ) > 0:
+		return failed(fmt.Errorf("%d run(s) differ from the expected verdicts (docs/verdicts.md) or failed a check:\n  %s", len(differ), strings.Join(differ, "\n  ")))
+	}
+	return nil
 }
 
 // exitCode is the status main gives err.
