@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,61 @@ func imageLabel(ctx context.Context, ref, label string) (value string, found boo
 		return "", true, nil
 	}
 	return insp.Config.Labels[label], true, nil
+}
+
+// ImageReport says what the engine holds for one image, for `zkchaos images
+// --check --json`.
+type ImageReport struct {
+	Image string `json:"image"`
+	// Version is the ZooKeeper version; empty for the client image.
+	Version string     `json:"version,omitempty"`
+	State   ImageState `json:"state"`
+	// Recipe is what the image must have been built from (node images: the
+	// hash of docker/ and the version's packages; the client image: its
+	// interface); Built what the present image was built from.
+	Recipe string `json:"recipe"`
+	Built  string `json:"built_recipe,omitempty"`
+	// Created is when the image was made; AgeHours its age.
+	Created  time.Time `json:"created,omitzero"`
+	AgeHours float64   `json:"age_hours,omitempty"`
+}
+
+// Report describes v's image (missing, stale or ready), with its age.
+func (v Version) Report(ctx context.Context) (ImageReport, error) {
+	r := ImageReport{Image: v.Image(), Version: v.Version, Recipe: v.recipe()}
+	return r, inspectReport(ctx, &r, labelRecipe)
+}
+
+// ClientImageReport describes the client image.
+func ClientImageReport(ctx context.Context) (ImageReport, error) {
+	r := ImageReport{Image: ClientImage, Recipe: clientAPI}
+	return r, inspectReport(ctx, &r, labelClientAPI)
+}
+
+func inspectReport(ctx context.Context, r *ImageReport, label string) error {
+	cli, err := Docker(ctx)
+	if err != nil {
+		return err
+	}
+	insp, err := cli.ImageInspect(ctx, r.Image)
+	switch {
+	case isNotFound(err):
+		r.State = ImageMissing
+		return nil
+	case err != nil:
+		return fmt.Errorf("inspect image %s: %w", r.Image, err)
+	}
+	if insp.Config != nil {
+		r.Built = insp.Config.Labels[label]
+	}
+	r.State = ImageReady
+	if r.Built != r.Recipe {
+		r.State = ImageStale
+	}
+	if t, err := time.Parse(time.RFC3339Nano, insp.Created); err == nil {
+		r.Created, r.AgeHours = t.UTC(), math.Round(time.Since(t).Hours()*10)/10
+	}
+	return nil
 }
 
 // ImageStatus reports whether v's image exists and matches its recipe.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"debug/buildinfo"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	var versions []string
-	var check bool
+	var check, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "images",
 		Short: "Build the ZooKeeper node images from Debian's packages (only what is missing or changed)",
@@ -36,7 +37,9 @@ From another module: ` + harness.ImagesCommand + `
 Supported versions: ` + strings.Join(harness.VersionNames(), ", ") + `
 
 Exit codes: 0 ready, 1 (--check) an image is missing or stale, 2 the engine or a
-build failed.`,
+build failed. --check --json prints, per image: state (ready, missing, stale),
+the recipe it must have, the one it was built from, when it was created and its
+age in hours.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			vs, err := lookupVersions(versions)
@@ -45,26 +48,34 @@ build failed.`,
 			}
 			ctx := cmd.Context()
 			if check {
-				missing := 0
-				report := func(image string, st harness.ImageState, err error) error {
+				var rs []harness.ImageReport
+				for _, v := range vs {
+					r, err := v.Report(ctx)
 					if err != nil {
 						return usageErr("%v", err)
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%-28s %s\n", image, st)
-					if st != harness.ImageReady {
+					rs = append(rs, r)
+				}
+				r, err := harness.ClientImageReport(ctx)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				rs = append(rs, r)
+				missing := 0
+				for _, r := range rs {
+					if r.State != harness.ImageReady {
 						missing++
 					}
-					return nil
-				}
-				for _, v := range vs {
-					st, err := harness.ImageStatus(ctx, v)
-					if err := report(v.Image(), st, err); err != nil {
-						return err
+					if !asJSON {
+						fmt.Fprintf(cmd.OutOrStdout(), "%-28s %-8s recipe %s, %.1f h old\n", r.Image, r.State, r.Recipe, r.AgeHours)
 					}
 				}
-				st, err := harness.ClientImageStatus(ctx)
-				if err := report(harness.ClientImage, st, err); err != nil {
-					return err
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					if err := enc.Encode(map[string]any{"images": rs, "ready": missing == 0}); err != nil {
+						return err
+					}
 				}
 				if missing > 0 {
 					return failed(fmt.Errorf("%d image(s) missing or stale: run `%s`", missing, harness.ImagesCommand))
@@ -87,6 +98,7 @@ build failed.`,
 	}
 	cmd.Flags().StringSliceVar(&versions, "versions", nil, "versions to build (default: all supported)")
 	cmd.Flags().BoolVar(&check, "check", false, "only report whether each image is ready (exit 1 if not)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "with --check: one JSON document (per image: state, recipe, built recipe, created, age)")
 	rootCmd.AddCommand(cmd)
 }
 
