@@ -38,22 +38,23 @@ var Catalog = []Entry{
 // entry that is not slow; a failure (F1) is its entries that are not slow (F1 and
 // F1-replay); an entry's full name is that entry.
 func Select(name string) ([]Entry, error) {
-	var out, names []string
-	var found []Entry
+	var names []string
+	var group []Entry
 	for _, e := range Catalog {
 		names = append(names, e.Name)
-		switch {
-		case strings.EqualFold(e.Name, name):
-			return []Entry{e}, nil
-		case (strings.EqualFold(name, "all") || strings.EqualFold(e.Group(), name)) && !e.Slow():
-			found = append(found, e)
-			out = append(out, e.Name)
+		if (strings.EqualFold(name, "all") || strings.EqualFold(e.Group(), name)) && !e.Slow() {
+			group = append(group, e)
 		}
 	}
-	if len(found) == 0 {
-		return nil, fmt.Errorf("unknown scenario %q (known: %s, all)", name, strings.Join(names, ", "))
+	if len(group) > 0 {
+		return group, nil
 	}
-	return found, nil
+	for _, e := range Catalog {
+		if strings.EqualFold(e.Name, name) {
+			return []Entry{e}, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown scenario %q (known: %s, all)", name, strings.Join(names, ", "))
 }
 
 // Lookup finds one catalog entry by its full name (case-insensitive).

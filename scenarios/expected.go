@@ -12,18 +12,18 @@ import (
 // behaves as measured and documented (docs/verdicts.md). A run that differs, or
 // whose checks fail, fails the spec and makes `zkchaos run` and `qualify` exit 1.
 type Expectation struct {
-	Reproduced bool
+	Reproduced bool `json:"reproduced"`
 	// FixedInVersion: a regression check whose trigger happened without the failure.
-	FixedInVersion bool
-	Detected       bool
+	FixedInVersion bool `json:"fixed_in_version,omitempty"`
+	Detected       bool `json:"detected"`
 	// Fix is the documented fix's outcome (reports.FixWorks, FixFails,
 	// FixNotAvailable, FixNotTried).
-	Fix string
+	Fix string `json:"fix"`
 	// Measured: an experiment without a trigger of its own (F4's restart
 	// orders): its checks and its notes are the result.
-	Measured bool `json:",omitempty"`
+	Measured bool `json:"measured,omitempty"`
 	// Why says in a few words why this is the expected verdict.
-	Why string
+	Why string `json:"why"`
 }
 
 // anyVersion keys an expectation that holds on every version.

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,6 +228,26 @@ type F4Remedy struct {
 	Name    string
 	Worked  bool
 	Seconds float64
+}
+
+// DroppedElectionPackets counts the packets n's firewall dropped on their way to
+// its election port (the rules of DropElectionFrom): evidence that the one-way
+// drop took effect, not only that it was configured.
+func DroppedElectionPackets(ctx context.Context, n *harness.Node) (int64, error) {
+	res, err := n.Exec(ctx, "iptables", "-L", "INPUT", "-v", "-n", "-x")
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, l := range strings.Split(res.Stdout, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 2 && f[2] == "DROP" && strings.Contains(l, fmt.Sprintf("dpt:%d", harness.ElectionPort)) {
+			if p, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				total += p
+			}
+		}
+	}
+	return total, nil
 }
 
 // TryRemedies measures, in turn, the documented remedy (leave myid 1, restart the others

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zkchaos/zkchaos/harness"
 	"github.com/zkchaos/zkchaos/scenarios"
 )
 
@@ -32,5 +33,56 @@ func TestVerdictsDoc(t *testing.T) {
 	}
 	if doc != want {
 		t.Errorf("%s differs from scenarios.Expected: go test ./cmd/zkchaos -run TestVerdictsDoc -update", path)
+	}
+}
+
+// Every entry the suite and the CLI run has an expected verdict on every
+// version it runs on, and steps with names and time bounds; a failure's name
+// selects its entries but not the slow experiments.
+func TestCatalog(t *testing.T) {
+	entries := append([]scenarios.Entry(nil), scenarios.Catalog...)
+	for _, p := range scenarios.UpgradePaths() {
+		entries = append(entries, p.Entry())
+	}
+	for _, e := range entries {
+		for _, v := range harness.Versions {
+			if e.Skip != nil && e.Skip(v) {
+				continue
+			}
+			if _, ok := scenarios.ExpectedFor(e.Name, v.Version); !ok {
+				t.Errorf("%s on %s: no expected verdict", e.Name, v.Version)
+			}
+			r := e.Begin(v, nil, nil)
+			if len(r.Steps) == 0 {
+				t.Errorf("%s on %s: no steps", e.Name, v.Version)
+			}
+			for _, st := range r.Steps {
+				if st.Name == "" || st.Timeout <= 0 || st.Do == nil {
+					t.Errorf("%s on %s: step %+v", e.Name, v.Version, st)
+				}
+			}
+		}
+	}
+	names := func(q string) string {
+		es, err := scenarios.Select(q)
+		if err != nil {
+			return err.Error()
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	for q, want := range map[string]string{
+		"F1": "F1,F1-replay", "f4": "F4", "F4-restart-order": "F4-restart-order", "F2": "F2,F2-disk",
+		"all": "F1,F1-replay,F2,F2-disk,F3,F4,F5",
+	} {
+		if got := names(q); got != want {
+			t.Errorf("Select(%q) = %s, want %s", q, got, want)
+		}
+	}
+	if _, err := scenarios.Select("F9"); err == nil {
+		t.Errorf("Select(F9): no error")
 	}
 }
