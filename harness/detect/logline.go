@@ -227,13 +227,25 @@ var pivotGroups = func() map[byte][]pivot {
 	return g
 }()
 
+// hasAnchor: the line holds one of the anchors, so the scanner hands it over.
+func hasAnchor(line []byte) bool {
+	for _, a := range anchors {
+		if bytes.Contains(line, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // ParseLine classifies one log line in any layout: detection rests on the
 // ZooKeeper message text, wherever it sits in the line, and on whatever
 // timestamp can be found. It never fails: a line it does not know is EventNone.
 func ParseLine(line []byte) Event {
 	ev := Event{MyID: -1, SID: -1, Limit: -1}
 	msg := line
-	if m, ok := ShipperMessage(line); ok {
+	if m, ok := ShipperMessage(line); ok && hasAnchor(line) {
+		// the scanner only ever hands over lines with an anchor in their
+		// raw text; Feed must classify the same lines
 		msg = m
 	}
 	if !classify(msg, &ev) {

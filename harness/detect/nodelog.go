@@ -53,6 +53,7 @@ type NodeLog struct {
 	client    sample
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
 	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
+	wrap      []byte      // an anchor line that meant nothing alone: maybe hard-wrapped (parseWrapped)
 	disk2     diskHints
 	resets    sample // client connections closed before a session (EventClientReset)
 	slow      sample // LOOKING stretches that ended FOLLOWING/LEADING after a long wait
@@ -177,6 +178,7 @@ func (n *NodeLog) Feed(line []byte) {
 
 // feed handles one line that may matter; counting is the caller's.
 func (n *NodeLog) feed(line []byte) {
+	n.unwrap(line)
 	if n.wantCause != nil || n.wantReset != nil {
 		n.after(line)
 	}
@@ -185,6 +187,20 @@ func (n *NodeLog) feed(line []byte) {
 	}
 	ev := ParseLine(line)
 	if ev.Kind != EventNone {
+		n.Handle(ev)
+	} else if hasAnchor(line) {
+		n.wrap = append(n.wrap[:0], line...)
+	}
+}
+
+// unwrap reads the pending anchor line joined with line, its continuation.
+func (n *NodeLog) unwrap(line []byte) {
+	if n.wrap == nil {
+		return
+	}
+	w := n.wrap
+	n.wrap = nil
+	if ev := parseWrapped(w, line); ev.Kind != EventNone {
 		n.Handle(ev)
 	}
 }

@@ -301,8 +301,10 @@ func (n *NodeLog) consume(c *chunk) {
 		n.Layout = true
 	}
 	data := c.data
+	first := data[:bytes.IndexByte(data, '\n')]
+	n.unwrap(first)
 	if n.wantCause != nil || n.wantReset != nil {
-		n.after(data[:bytes.IndexByte(data, '\n')])
+		n.after(first)
 	}
 	for _, s := range c.cands {
 		line := data[s.lo:s.hi]
@@ -313,6 +315,11 @@ func (n *NodeLog) consume(c *chunk) {
 			next = next[:bytes.IndexByte(next, '\n')]
 		}
 		if ev.Kind == EventNone {
+			if next == nil {
+				// the last line of the chunk: its continuation opens the next
+				n.wrap = append(n.wrap[:0], line...)
+				continue
+			}
 			if ev = parseWrapped(line, next); ev.Kind == EventNone {
 				continue
 			}
