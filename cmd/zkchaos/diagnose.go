@@ -364,6 +364,9 @@ func printHuman(w io.Writer, obs detect.Observations, findings []detect.Finding,
 	if len(obs.Live) > 0 {
 		scope = append(scope, fmt.Sprintf("%d live server(s)", len(obs.Live)))
 	}
+	if len(scope) == 0 {
+		scope = append(scope, "no recognised input")
+	}
 	fmt.Fprintf(w, "%d finding(s) from %s\n", len(findings), strings.Join(scope, ", "))
 }
 
