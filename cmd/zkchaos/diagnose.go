@@ -28,7 +28,13 @@ var diagnoseOpts struct {
 	servers  []string
 	json     bool
 	timeout  time.Duration
+	maxBytes int64
+	maxTime  time.Duration
 }
+
+// giveUp: an input whose first 64 MiB hold no ZooKeeper line is not a
+// ZooKeeper log (binary data, /dev/zero, another program's log).
+const giveUp = 64 << 20
 
 var diagnoseCmd = &cobra.Command{
 	Use:   "diagnose",
@@ -47,7 +53,17 @@ compose prefixes, shipper prefixes, lines pasted from a UI). Name each node with
 NAME=FILE; otherwise the file name is used. Give --netstat twice (or one file with
 two snapshots) to see counters grow.
 
-Exit status: 0 nothing found, 1 findings, 2 usage or input error.`,
+Each finding is graded: found (the failure's signature with its preconditions)
+or suspected (partial evidence; the explanation says what would confirm it:
+the peers' logs, the leader's log, a second netstat snapshot, srvr).
+
+Every --log must hold ZooKeeper lines: an input with none ("no ZooKeeper log
+lines recognised in X") is an input error. Reading one input stops at
+--max-bytes or --max-time, and after 64 MiB without a ZooKeeper line; the
+output says when a bound cut it.
+
+Exit status: 0 nothing found, 1 findings, 2 usage or input error (including an
+input with no ZooKeeper line recognised).`,
 	Example: `  zkchaos diagnose --log zk1=zk1.log --log zk2=zk2.log.gz --log zk3=zk3.log
   docker compose logs zk1 | zkchaos diagnose --log zk1=-
   zkchaos diagnose --netstat zk1=before.txt --netstat zk1=after.txt
@@ -66,6 +82,8 @@ func init() {
 	f.StringSliceVar(&diagnoseOpts.servers, "servers", nil, "live servers, host:port,... (asked srvr, mntr, cons, conf)")
 	f.BoolVar(&diagnoseOpts.json, "json", false, `print one JSON object: {"findings": [...]}`)
 	f.DurationVar(&diagnoseOpts.timeout, "timeout", 3*time.Second, "per four-letter word, connect and read")
+	f.Int64Var(&diagnoseOpts.maxBytes, "max-bytes", 64<<30, "read at most this many bytes of one --log (after decompression)")
+	f.DurationVar(&diagnoseOpts.maxTime, "max-time", 10*time.Minute, "read one --log for at most this long")
 	rootCmd.AddCommand(diagnoseCmd)
 }
 
@@ -147,6 +165,7 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 
 	usedStdin := false
 	names := map[string]int{}
+	var unrecognised []string
 	for _, arg := range o.logs {
 		name, path := named(arg, "stdin")
 		if path == "-" {
@@ -162,7 +181,8 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 		if err != nil {
 			return usageErr("diagnose: --log %s: %v", arg, err)
 		}
-		n, err := detect.ScanLog(name, r)
+		n := detect.NewNodeLog(name)
+		_, err = n.ReadFromLimited(r, detect.Limits{MaxBytes: o.maxBytes, Deadline: time.Now().Add(o.maxTime), GiveUp: giveUp})
 		closeFn()
 		if err != nil {
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, gzip.ErrChecksum) {
@@ -170,6 +190,13 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 			}
 			// a log still being written, or cut by rotation: use what was read
 			warn("%s: %v (truncated?); used the %d lines read", path, err, n.Lines)
+		}
+		if n.Cut != "" {
+			warn("%s: %s; used the %d lines read", path, n.Cut, n.Lines)
+		}
+		if n.Events == 0 && !n.Layout {
+			unrecognised = append(unrecognised, path)
+			continue
 		}
 		obs.Logs = append(obs.Logs, n)
 	}
@@ -264,6 +291,9 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 
 	findings := detect.Detect(obs)
 	notes = append(notes, detect.Notes(obs)...)
+	for _, p := range unrecognised {
+		notes = append(notes, "no ZooKeeper log lines recognised in "+p)
+	}
 	out := cmd.OutOrStdout()
 	if o.json {
 		for _, n := range notes {
@@ -283,6 +313,9 @@ func runDiagnose(cmd *cobra.Command, _ []string) error {
 	} else {
 		printHuman(out, obs, findings, notes)
 	}
+	if len(unrecognised) > 0 {
+		return usageErr("diagnose: no ZooKeeper log lines recognised in %s", strings.Join(unrecognised, ", "))
+	}
 	if len(findings) > 0 {
 		return failed(fmt.Errorf("diagnose: %d finding(s)", len(findings)))
 	}
@@ -294,7 +327,7 @@ func printHuman(w io.Writer, obs detect.Observations, findings []detect.Finding,
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		head := fmt.Sprintf("%s on %s", f.Failure, f.Node)
+		head := fmt.Sprintf("%s (%s) on %s", f.Failure, f.GradeOrFound(), f.Node)
 		if t := detect.FormatTime(f.Time); t != "" {
 			head += " at " + t
 		}
@@ -312,14 +345,15 @@ func printHuman(w io.Writer, obs detect.Observations, findings []detect.Finding,
 	for _, n := range notes {
 		fmt.Fprintln(w, "note: "+n)
 	}
-	var lines, bytes int64
+	var lines, bytes, events int64
 	for _, n := range obs.Logs {
 		lines += n.Lines
 		bytes += n.Bytes
+		events += n.Events
 	}
 	scope := []string{}
 	if len(obs.Logs) > 0 {
-		scope = append(scope, fmt.Sprintf("%d log(s), %d lines, %d bytes", len(obs.Logs), lines, bytes))
+		scope = append(scope, fmt.Sprintf("%d log(s), %d lines (%d recognised ZooKeeper lines the detectors use), %d bytes", len(obs.Logs), lines, events, bytes))
 	}
 	if len(obs.Net) > 0 {
 		scope = append(scope, fmt.Sprintf("%d netstat input(s)", len(obs.Net)))
@@ -329,6 +363,9 @@ func printHuman(w io.Writer, obs detect.Observations, findings []detect.Finding,
 	}
 	if len(obs.Live) > 0 {
 		scope = append(scope, fmt.Sprintf("%d live server(s)", len(obs.Live)))
+	}
+	if len(scope) == 0 {
+		scope = append(scope, "no recognised input")
 	}
 	fmt.Fprintf(w, "%d finding(s) from %s\n", len(findings), strings.Join(scope, ", "))
 }

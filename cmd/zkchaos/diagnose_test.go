@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -68,7 +69,7 @@ func run(t *testing.T, stdin io.Reader, args ...string) result {
 }
 
 // decode checks the --json contract: exactly one object, {"findings": [...]},
-// each finding with exactly the six keys of issue 4.
+// each finding with exactly the six keys of issue 4 and issue 15's grade.
 func decode(t *testing.T, s string) []map[string]any {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -87,12 +88,15 @@ func decode(t *testing.T, s string) []map[string]any {
 		t.Fatalf("findings is not a list: %s", top["findings"])
 	}
 	for _, f := range fs {
-		for _, k := range []string{"failure", "node", "time", "evidence", "explanation", "remedy"} {
+		for _, k := range []string{"failure", "grade", "node", "time", "evidence", "explanation", "remedy"} {
 			if _, ok := f[k]; !ok {
 				t.Errorf("finding lacks %q: %v", k, f)
 			}
 		}
-		if len(f) != 6 {
+		if g := f["grade"]; g != "found" && g != "suspected" {
+			t.Errorf("grade %v", g)
+		}
+		if len(f) != 7 {
 			t.Errorf("finding has %d keys: %v", len(f), f)
 		}
 		if ev, ok := f["evidence"].([]any); !ok || len(ev) == 0 {
@@ -133,7 +137,7 @@ func TestDiagnoseHuman(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("exit %d", r.code)
 	}
-	for _, want := range []string{"F1 on zk1 at 2017-07-18T17:31:12.017", "evidence:", "Notification time out: 6400", "remedy: Restart the current leader (myid 3)", "1 finding(s) from 1 log(s), 4 lines"} {
+	for _, want := range []string{"F1 (found) on zk1 at 2017-07-18T17:31:12.017", "evidence:", "Notification time out: 6400", "remedy: Restart the current leader (myid 3)", "1 finding(s) from 1 log(s), 4 lines (4 recognised ZooKeeper lines the detectors use)"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("human output lacks %q:\n%s", want, r.stdout)
 		}
@@ -141,11 +145,7 @@ func TestDiagnoseHuman(t *testing.T) {
 }
 
 func TestDiagnoseHealthy(t *testing.T) {
-	empty := filepath.Join(t.TempDir(), "empty.log")
-	if err := os.WriteFile(empty, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := run(t, nil, "--json", "--netstat", "host/proc-net-netstat.txt", "--netstat", "host/ss-ltn.txt", "--log", empty)
+	r := run(t, nil, "--json", "--netstat", "host/proc-net-netstat.txt", "--netstat", "host/ss-ltn.txt", "--log", "captured/3.9.3/healthy-zk1.log")
 	if r.code != exitOK {
 		t.Fatalf("exit %d; %s", r.code, r.stderr)
 	}
@@ -259,10 +259,43 @@ func TestDiagnoseHostileFiles(t *testing.T) {
 		args = append(args, "--log", p)
 	}
 	r := run(t, nil, append(args, "--json")...)
-	if r.code != exitOK {
+	if r.code != exitUsage {
 		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
 	}
 	decode(t, r.stdout)
+	for name := range files {
+		if !strings.Contains(r.stderr, "no ZooKeeper log lines recognised in "+filepath.Join(dir, name)) {
+			t.Errorf("no message for %s: %s", name, r.stderr)
+		}
+	}
+	// an empty file is no ZooKeeper log either
+	empty := filepath.Join(dir, "empty.log")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, "--log", empty); r.code != exitUsage || !strings.Contains(r.stderr, "no ZooKeeper log lines recognised in "+empty) {
+		t.Errorf("empty: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// An endless input with no line in it returns promptly and says why it stopped.
+func TestDiagnoseDevZero(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	start := time.Now()
+	r := run(t, nil, "--log", "/dev/zero")
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if r.code != exitUsage || !strings.Contains(r.stderr, "no ZooKeeper log lines recognised in /dev/zero") || !strings.Contains(r.stdout+r.stderr, "no ZooKeeper line in them") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	// a size bound on a real log says it cut the read
+	r = run(t, nil, "--max-bytes", "100", "--log", "captured/3.9.3/healthy-zk1.log")
+	if !strings.Contains(r.stdout+r.stderr, "size bound") {
+		t.Errorf("no word of the size bound: %s %s", r.stdout, r.stderr)
+	}
 }
 
 // fake4lw answers four-letter words like a 3.8 follower whose client IP

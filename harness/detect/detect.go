@@ -90,15 +90,21 @@ func nodeDesc(n *NodeLog) string {
 	return n.Node
 }
 
-// stuckEpisodes returns, per node, the LOOKING stretches classified as f.
-func stuckEpisodes(n *NodeLog, f Failure) []*episode {
-	var out []*episode
-	for _, ep := range n.episodes() {
-		if classifyEpisode(ep, n) == f {
-			out = append(out, ep)
+// pick returns the LOOKING stretch of n that shows f (or a stuck election,
+// which suspects both F1 and F4): a Found one first, else the first.
+func pick(n *NodeLog, f Failure) (classified, int, bool) {
+	var best classified
+	count := 0
+	for _, c := range n.episodes() {
+		if c.f != f && c.f != stuckElection {
+			continue
+		}
+		count++
+		if best.ep == nil || (best.grade != Found && c.grade == Found) {
+			best = c
 		}
 	}
-	return out
+	return best, count, best.ep != nil
 }
 
 func lookingFor(ep *episode) string {
@@ -118,16 +124,26 @@ func lookingFor(ep *episode) string {
 
 // DetectF1 finds ZOOKEEPER-1514's picture (F1, docs/F1.md): a LOOKING node that
 // receives the votes of a LEADING leader and its FOLLOWING peers in another
-// round and still keeps timing out, election after election.
+// round and still keeps timing out, election after election. Part of that
+// picture (the leader's vote alone, a short excerpt) makes it suspected.
 func DetectF1(o Observations) []Finding {
 	var out []Finding
 	for _, n := range o.Logs {
-		eps := stuckEpisodes(n, F1)
-		if len(eps) == 0 {
+		c, count, ok := pick(n, F1)
+		if !ok {
 			continue
 		}
-		ep := eps[0]
-		lv := ep.ooe[ep.quorumLeader]
+		ep := c.ep
+		if c.f == stuckElection {
+			out = append(out, stuckFinding(o, n, c, F1))
+			continue
+		}
+		leader := ep.quorumLeader
+		lv, quorum := ep.ooe[leader]
+		if !quorum {
+			lv, _ = ep.otherRoundLeader()
+			leader = lv.SID
+		}
 		mine := ep.myRoundGuess()
 		var ev []string
 		if ep.ownVote != "" {
@@ -135,51 +151,131 @@ func DetectF1(o Observations) []Finding {
 		} else if ep.maxOwnLine != "" {
 			ev = append(ev, ep.maxOwnLine)
 		}
-		ev = append(ev, ep.quorumLines...)
+		if quorum {
+			ev = append(ev, ep.quorumLines...)
+		} else {
+			ev = append(ev, ep.ooeLines[lv.SID])
+		}
 		if ep.afterLine != "" {
 			ev = append(ev, ep.afterLine)
 		}
 		if ep.lastTimeout != "" && ep.lastTimeout != ep.afterLine {
 			ev = append(ev, ep.lastTimeout)
 		}
-		ev = append(ev, fmt.Sprintf("own round %d, leader %d LEADING in round %d; %d notification time out(s) after the leader's vote, up to %d ms; %s",
-			mine, lv.SID, lv.Round, ep.afterQuorum, ep.maxAfter, lookingFor(ep)))
-		if len(eps) > 1 {
-			ev = append(ev, fmt.Sprintf("the same in %d LOOKING episodes of this log (restarting the node did not help)", len(eps)))
+		ev = append(ev, fmt.Sprintf("own round %d, leader %d LEADING in round %d; %d notification time out(s), up to %d ms; %s",
+			mine, lv.SID, lv.Round, ep.timeouts, ep.maxTimeout, lookingFor(ep)))
+		if count > 1 {
+			ev = append(ev, fmt.Sprintf("the same in %d LOOKING episodes of this log (restarting the node did not help)", count))
 		}
 		expl := fmt.Sprintf("%s is LOOKING in election round %d, but the servers that answer it are already LEADING/FOLLOWING "+
 			"in round %d: the running ensemble's round is far ahead of the restarted node's logical clock. "+
 			"ZooKeeper with ZOOKEEPER-1514 (\"FastLeaderElection - leader ignores the round information when joining a quorum\") "+
 			"never counts those votes, so the node keeps timing out (the notification time out keeps doubling) and never rejoins "+
 			"or serves clients: F1.", nodeDesc(n), mine, lv.Round)
+		if c.grade == Suspected {
+			expl += " Suspected, not found: " + f1Missing(ep, quorum)
+		}
 		expl += " " + fixNote1514(n)
-		remedy := fmt.Sprintf("Restart the current leader (%s) so that a new leader is elected and every server votes in the same round "+
-			"(the documented fix); restarting the stuck node itself does not help. Upgrade to ZooKeeper 3.4.4 or later, where "+
-			"ZOOKEEPER-1514 is fixed (3.4.6 adds the follow-ups ZOOKEEPER-1732 and ZOOKEEPER-1805).", idName(o, lv.SID))
 		t := ep.quorumAt
 		if t.IsZero() {
 			t = ep.start
 		}
-		out = append(out, Finding{Failure: F1, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedy})
+		out = append(out, Finding{Failure: F1, Grade: c.grade, Node: n.Node, Time: t, Evidence: ev, Explanation: expl,
+			Remedy: remedyF1(o, n, leader)})
 	}
 	return out
 }
 
+// f1Missing says what part of F1's picture the input lacks, and what would confirm it.
+func f1Missing(ep *episode, quorum bool) string {
+	var s string
+	if !quorum {
+		s = "only the leader's LEADING vote is in the input, no FOLLOWING vote for the same leader; "
+	}
+	if !ep.stuck() {
+		s += fmt.Sprintf("the input ends after %d notification time out(s) (up to %d ms), too early to call the node stuck; ", ep.timeouts, ep.maxTimeout)
+	}
+	return s + "confirm with more of this log (does it stay LOOKING?), `srvr` on this node, and the leader's log."
+}
+
+// remedyF1 is the F1 remedy for the version the log shows: no upgrade advice
+// to a server that already has the fix.
+func remedyF1(o Observations, n *NodeLog, leader int64) string {
+	who := "the current leader"
+	if leader >= 0 {
+		who = fmt.Sprintf("the current leader (%s)", idName(o, leader))
+	}
+	r := "Restart " + who + " so that a new leader is elected and every server votes in the same round " +
+		"(the documented fix); restarting the stuck node itself does not help."
+	switch fixed, known := fixed1514(n); {
+	case known && fixed:
+		return r + " This version already has the ZOOKEEPER-1514 fix, so upgrading will not help: check that the node reaches " +
+			"every peer's election port and that the peers' votes agree (same leader and peer epoch)."
+	case known:
+		return r + " Upgrade to ZooKeeper 3.4.4 or later, where ZOOKEEPER-1514 is fixed (3.4.6 adds the follow-ups " +
+			"ZOOKEEPER-1732 and ZOOKEEPER-1805)."
+	}
+	return r + " If the servers run a version before 3.4.4, upgrade: ZOOKEEPER-1514 is fixed from 3.4.4 (3.4.6 adds the " +
+		"follow-ups ZOOKEEPER-1732 and ZOOKEEPER-1805)."
+}
+
+// fixed1514 tells from the log whether the server has the ZOOKEEPER-1514 fix.
+func fixed1514(n *NodeLog) (fixed, known bool) {
+	if n.Version != "" {
+		if fixed, ok := versionAtLeast(n.Version, 3, 4, 4); ok {
+			return fixed, true
+		}
+	}
+	return n.Format.Fixed1514()
+}
+
+// stuckFinding reports a node stuck LOOKING whose input shows neither F1's
+// votes nor F4's tie-break: suspected as f (F1 or F4; the other gets its own
+// finding), naming the evidence that tells them apart.
+func stuckFinding(o Observations, n *NodeLog, c classified, f Failure) Finding {
+	ep := c.ep
+	var ev []string
+	if ep.first != "" {
+		ev = append(ev, ep.first)
+	}
+	if ep.lastTimeout != "" && ep.lastTimeout != ep.first {
+		ev = append(ev, ep.lastTimeout)
+	}
+	ev = append(ev, fmt.Sprintf("%d notification time out(s), up to %d ms; %d vote(s) from peers, none LEADING or FOLLOWING; "+
+		"no \"Have smaller server identifier\" line; %s", ep.timeouts, ep.maxTimeout, ep.peerVotes, lookingFor(ep)))
+	expl := fmt.Sprintf("%s is stuck in leader election: its notification time out keeps doubling and no leader is found. "+
+		"F1 and F4 both look like this from the time outs alone, and this input cannot tell them apart, so both are suspected. "+
+		"F1 (ZOOKEEPER-1514) shows as Notification lines in which a LEADING leader and FOLLOWING peers answer in another round; "+
+		"F4 as \"Have smaller server identifier\" lines on this node and \"Cannot open channel to %s\" in its peers' logs. "+
+		"Give this node's full log (INFO for FastLeaderElection and QuorumCnxManager), the peers' logs and the leader's log.",
+		nodeDesc(n), myidOf(n))
+	remedy := "Get the evidence that tells F1 from F4 first (`srvr` on every server, the logs above). "
+	if f == F1 {
+		remedy += "If the peers answer LEADING/FOLLOWING in another round (F1): " + remedyF1(o, n, -1)
+	} else {
+		remedy += "If its larger-id peers cannot dial it back (F4): " + remedyF4(o, n, "")
+	}
+	return Finding{Failure: f, Grade: Suspected, Node: n.Node, Time: ep.start, Evidence: ev, Explanation: expl, Remedy: remedy}
+}
+
 // Notes returns what is worth telling an operator but is none of F1-F5: a
-// node that stayed LOOKING while it could reach no peer ("Cannot open channel"
-// only: a network or DNS problem, not F4).
+// node that stayed LOOKING while it could reach no peer ("Cannot open
+// channel" only: a network or DNS problem, not F4), and a node slow to join
+// (LOOKING for long, then FOLLOWING or LEADING: not a failure).
 func Notes(o Observations) []string {
 	var out []string
 	for _, n := range o.Logs {
 		u := n.unreachable
-		if n.cur != nil && classifyEpisode(n.cur, n) == "" && n.cur.stuck() && n.cur.cannotOpen.n > 0 {
+		if n.cur != nil && classifyEpisode(n.cur, n).f == "" && n.cur.stuck() && n.cur.cannotOpen.n > 0 {
 			u.add(&Event{Time: n.cur.start, Line: n.cur.cannotOpen.lines[0]})
 		}
-		if u.n == 0 {
-			continue
+		if u.n > 0 {
+			out = append(out, fmt.Sprintf("%s stayed LOOKING while it could not reach its peers (not F1 or F4: check the network and names): %s",
+				nodeDesc(n), u.lines[0]))
 		}
-		out = append(out, fmt.Sprintf("%s stayed LOOKING while it could not reach its peers (not F1 or F4: check the network and names): %s",
-			nodeDesc(n), u.lines[0]))
+		if n.slow.n > 0 {
+			out = append(out, fmt.Sprintf("%s was %s (not F1 or F4: it joined)", nodeDesc(n), n.slow.lines[0]))
+		}
 	}
 	return out
 }
@@ -195,12 +291,14 @@ func fixNote1514(n *NodeLog) string {
 			return fmt.Sprintf("The server reports version %s, which has the bug (fixed in 3.4.4).", n.Version)
 		}
 	}
-	fixed, known := n.Format.Fixed1514()
-	switch {
-	case known && fixed:
+	switch n.Format {
+	case Format346:
 		return "The notification lines are in the format of 3.4.6 or later, where 1514 is fixed: a node that still cannot " +
 			"join is not counting the peers' votes for another reason, so check that it reaches every peer's election port."
-	case known:
+	case Format36:
+		return "The notification lines are in the format of 3.6 or later, where 1514 is fixed: a node that still cannot " +
+			"join is not counting the peers' votes for another reason, so check that it reaches every peer's election port."
+	case Format33:
 		return "The notification lines are in ZooKeeper 3.3's format: that version has the bug (fixed in 3.4.4)."
 	}
 	return "ZOOKEEPER-1514 is fixed from 3.4.4."
@@ -232,15 +330,25 @@ func versionAtLeast(v string, maj, min, patch int) (bool, bool) {
 // waits for the peer to dial back; when that dial-back cannot happen (stale or
 // unreachable address, DNS, a one-way firewall) it never rejoins. It is not F1
 // (no LEADING/FOLLOWING quorum answers it) and not plain unreachability (a node
-// that can reach nobody logs "Cannot open channel", not "Have smaller").
+// that can reach nobody logs "Cannot open channel", not "Have smaller"). From
+// the peers' side alone (they cannot open a channel to a smaller id) it is
+// suspected.
 func DetectF4(o Observations) []Finding {
 	var out []Finding
+	reported := map[int64]bool{}
 	for _, n := range o.Logs {
-		eps := stuckEpisodes(n, F4)
-		if len(eps) == 0 {
+		c, count, ok := pick(n, F4)
+		if !ok {
 			continue
 		}
-		ep := eps[0]
+		if n.MyID >= 0 {
+			reported[n.MyID] = true
+		}
+		if c.f == stuckElection {
+			out = append(out, stuckFinding(o, n, c, F4))
+			continue
+		}
+		ep := c.ep
 		ev := ep.haveSmaller.evidence()
 		var sids []int64
 		for s := range ep.smallerSIDs {
@@ -260,8 +368,8 @@ func DetectF4(o Observations) []Finding {
 		}
 		summary += fmt.Sprintf("; %d vote(s) from peers; %s", ep.peerVotes, lookingFor(ep))
 		ev = append(ev, summary)
-		if len(eps) > 1 {
-			ev = append(ev, fmt.Sprintf("the same in %d LOOKING episodes of this log", len(eps)))
+		if count > 1 {
+			ev = append(ev, fmt.Sprintf("the same in %d LOOKING episodes of this log", count))
 		}
 		cause, causeEv := f4Cause(o, n)
 		ev = append(ev, causeEv...)
@@ -269,8 +377,16 @@ func DetectF4(o Observations) []Finding {
 		expl := fmt.Sprintf("%s dials its larger-id peers for the election and drops each connection itself (\"Have smaller "+
 			"server identifier\": election connections only go from the larger id to the smaller, so it waits for them to dial back), "+
 			"and it stays LOOKING: the dial-backs do not arrive, so it never rejoins or serves clients (F4).", nodeDesc(n))
-		if !ep.evidence {
-			expl += " The input holds no state line for this node: confirm with `srvr` that it is not serving."
+		if c.grade == Suspected {
+			switch {
+			case !ep.evidence:
+				expl += " Suspected, not found: the input holds no state line for this node, and every healthy start logs this line " +
+					"before its peers are up. Confirm with `srvr` that it is not serving and with the peers' logs (\"Cannot open channel to " + myidOf(n) + "\")."
+			default:
+				expl += fmt.Sprintf(" Suspected, not found: the input ends after %d notification time out(s) (up to %d ms), which a slow "+
+					"start also shows. Confirm with more of this log (does it stay LOOKING?), `srvr` on it and the peers' logs "+
+					"(\"Cannot open channel to %s\").", ep.timeouts, ep.maxTimeout, myidOf(n))
+			}
 		}
 		if len(ep.ooe) == 0 {
 			expl += " No LEADING or FOLLOWING peer answered it, which tells it from F1 (ZOOKEEPER-1514)."
@@ -278,22 +394,112 @@ func DetectF4(o Observations) []Finding {
 		if cause != "" {
 			expl += " " + cause
 		}
-		remedy := "Find why its peers cannot dial it back and remove that cause: a firewall or NetworkPolicy dropping connections " +
-			"to its election port, a server." + myidOf(n) + " line that advertises an address the peers cannot reach (3.5+ peers dial that " +
-			"address), a dead election listener (\"As I'm leaving the listener thread\"). Restarting the other servers one at a time in " +
-			"ascending myid order" + restartOrder(o, n) + " (the documented fix) helps only when they can reach it at the address in their own " +
-			"config: while LOOKING they dial it themselves. Measured by zkchaos: it works for an unreachable advertised address and " +
-			"fails for a firewall drop or a dead listener."
-		if cause != "" {
-			remedy = "First make the election address reachable from its peers (see the explanation). " + remedy
-		}
 		t := ep.haveSmaller.first
 		if t.IsZero() {
 			t = ep.start
 		}
-		out = append(out, Finding{Failure: F4, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedy})
+		out = append(out, Finding{Failure: F4, Grade: c.grade, Node: n.Node, Time: t, Evidence: ev, Explanation: expl,
+			Remedy: remedyF4(o, n, cause)})
+	}
+	return append(out, f4FromPeers(o, reported)...)
+}
+
+// remedyF4 is the F4 remedy (docs/F4.md §6, as measured).
+func remedyF4(o Observations, n *NodeLog, cause string) string {
+	remedy := "Find why its peers cannot dial it back and remove that cause: a firewall or NetworkPolicy dropping connections " +
+		"to its election port, a server." + myidOf(n) + " line that advertises an address the peers cannot reach (3.5+ peers dial that " +
+		"address), a dead election listener (\"As I'm leaving the listener thread\"). Restarting the other servers one at a time in " +
+		"ascending myid order" + restartOrder(o, n) + " (the documented fix) helps only when they can reach it at the address in their own " +
+		"config: while LOOKING they dial it themselves. Measured by zkchaos: it works for an unreachable advertised address and " +
+		"fails for a firewall drop or a dead listener."
+	if cause != "" {
+		remedy = "First make the election address reachable from its peers (see the explanation). " + remedy
+	}
+	return remedy
+}
+
+// unreachableCause: the exception after "Cannot open channel" says the
+// address answers nothing (a firewall, a stale IP), not that nothing listens.
+func unreachableCause(c string) bool {
+	for _, s := range []string{"NoRouteToHost", "No route to host", "connect timed out", "SocketTimeoutException",
+		"Host is unreachable", "Network is unreachable", "Connection timed out"} {
+		if strings.Contains(c, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// f4FromPeers suspects F4 for a node seen only through its peers: a larger
+// id that cannot open an election channel to it, either because the address
+// answers nothing or again and again while its own election backs off. That
+// is the dial-back F4's node waits for. Not for a node whose own log is given
+// (its log tells) nor for a refusal seen once (a peer not started yet).
+func f4FromPeers(o Observations, reported map[int64]bool) []Finding {
+	var out []Finding
+	own := map[int64]bool{}
+	for _, n := range o.Logs {
+		if n.MyID >= 0 {
+			own[n.MyID] = true
+		}
+	}
+	for _, m := range o.Logs {
+		if m.MyID < 0 {
+			continue
+		}
+		larger := false // it cannot reach a larger id either: peers down or its own network
+		for sid := range m.channels {
+			larger = larger || sid > m.MyID
+		}
+		if larger {
+			continue
+		}
+		sids := make([]int64, 0, len(m.channels))
+		for sid := range m.channels {
+			sids = append(sids, sid)
+		}
+		slices.Sort(sids)
+		for _, sid := range sids {
+			c := m.channels[sid]
+			if sid >= m.MyID || own[sid] || reported[sid] {
+				continue
+			}
+			repeated := c.sample.n >= 3 && m.timeouts >= 2
+			if !unreachableCause(c.cause) && !repeated {
+				continue
+			}
+			reported[sid] = true
+			var ev []string
+			for _, l := range c.sample.evidence() {
+				ev = append(ev, m.Node+": "+l)
+			}
+			if c.cause != "" {
+				ev = append(ev, m.Node+": "+c.cause)
+			}
+			ev = append(ev, fmt.Sprintf("%s (myid %d) failed %d time(s) to open an election channel to myid %d; %d notification time out(s) in its log",
+				m.Node, m.MyID, c.sample.n, sid, m.timeouts))
+			name := nodeName(o, sid)
+			if name == "" {
+				name = fmt.Sprintf("myid %d", sid)
+			}
+			stub := &NodeLog{Node: name, MyID: sid}
+			expl := fmt.Sprintf("%s cannot open an election channel to myid %d at %s. Election connections only go from the larger id "+
+				"to the smaller, so myid %d depends on exactly this dial-back to rejoin: when it cannot happen it stays LOOKING, "+
+				"logging \"Have smaller server identifier\" (F4). Suspected, not found: only the peers' side is in the input. Confirm with "+
+				"myid %d's log (\"Have smaller server identifier\", no FOLLOWING or LEADING) and `srvr` on it.",
+				nodeDesc(m), sid, orUnknown(c.address), sid, sid)
+			out = append(out, Finding{Failure: F4, Grade: Suspected, Node: name, Time: c.sample.first, Evidence: ev,
+				Explanation: expl, Remedy: remedyF4(o, stub, "unreachable")})
+		}
 	}
 	return out
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "its election address"
+	}
+	return s
 }
 
 func joinIDs(ids []int64) string {
@@ -494,7 +700,58 @@ func DetectF3(o Observations) []Finding {
 		f.Explanation += " zk_connection_rejected also counts refusals for other reasons (the global maxCnxns); the server log names the IPs for certain."
 		out = append(out, f)
 	}
+	return append(out, f3FromClients(o, seen)...)
+}
+
+// f3FromClients suspects F3 from a client's log: connections the server
+// closed before any session was created (session 0x0), which is what a
+// server does to a client IP that holds maxClientCnxns connections already.
+// A down server refuses the connection instead, so a refusal never counts.
+func f3FromClients(o Observations, seen map[string]bool) []Finding {
+	var out []Finding
+	for _, n := range o.Logs {
+		r := &n.resets
+		if r.n == 0 || n.tooMany.n > 0 || seen[n.Node] {
+			continue
+		}
+		server := clientServer(r.lines[0])
+		who := "the ZooKeeper server"
+		if server != "" {
+			who = server
+		}
+		ev := append(r.evidence(), fmt.Sprintf("%d connection(s) closed by %s before a session was created (session 0x0)", r.n, who))
+		expl := fmt.Sprintf("The client whose log this is (%s) got its connections to %s closed by the server right after "+
+			"connecting, before any session was created (session 0x0). A ZooKeeper server does exactly that to a client IP that "+
+			"already holds maxClientCnxns connections to it: F3. Suspected, not found: a client log cannot show the limit. Confirm "+
+			"with that server's log (\"Too many connections from /<this host's IP> - max is N\") or its `cons` (connections per IP).",
+			n.Node, who)
+		f := f3Finding(n.Node, r.first, ev, nil, "maxClientCnxns")
+		f.Grade, f.Explanation = Suspected, expl
+		if server != "" {
+			f.Node = server
+		}
+		out = append(out, f)
+	}
 	return out
+}
+
+// clientServer is the server a client line names: "for server host/ip:port,"
+// or the SendThread's "(host:port)".
+func clientServer(line string) string {
+	if i := strings.Index(line, "for server "); i >= 0 {
+		s := line[i+len("for server "):]
+		if j := strings.IndexAny(s, ", "); j >= 0 {
+			s = s[:j]
+		}
+		return s
+	}
+	if i := strings.Index(line, "SendThread("); i >= 0 {
+		s := line[i+len("SendThread("):]
+		if j := strings.IndexByte(s, ')'); j >= 0 {
+			return s[:j]
+		}
+	}
+	return ""
 }
 
 func f3Finding(node string, t time.Time, ev, ips []string, limit string) Finding {
@@ -502,7 +759,7 @@ func f3Finding(node string, t time.Time, ev, ips []string, limit string) Finding
 	if len(ips) > 0 {
 		who = strings.Join(ips, ", ")
 	}
-	return Finding{Failure: F3, Node: node, Time: t, Evidence: ev,
+	return Finding{Failure: F3, Grade: Found, Node: node, Time: t, Evidence: ev,
 		Explanation: fmt.Sprintf("%s refused new connections from %s because that IP already held maxClientCnxns (%s) connections to it. "+
 			"The limit counts connections per client IP per server, so when several processes on one machine (or a connection leak) "+
 			"share it, some of them cannot connect while others can: F3.", node, who, limit),
@@ -576,7 +833,7 @@ func DetectF2(o Observations) []Finding {
 			ev = append(ev, "no zoo.cfg given: ZooKeeper's default autopurge.purgeInterval=0 disables purging")
 		}
 		ev = append(ev, oldestNewest(d)...)
-		out = append(out, Finding{Failure: F2, Node: d.Node, Time: st.newest, Evidence: ev,
+		out = append(out, Finding{Failure: F2, Grade: Found, Node: d.Node, Time: st.newest, Evidence: ev,
 			Explanation: fmt.Sprintf("%s keeps every snapshot and transaction log it ever wrote: %d snapshots where %d are needed, "+
 				"because automatic purging is off (autopurge.purgeInterval=0 is the default). The directory grows until the disk is full, "+
 				"and then the server exits (F2).", d.Node, st.snaps, retain),
@@ -587,6 +844,9 @@ func DetectF2(o Observations) []Finding {
 	}
 	for _, n := range o.Logs {
 		if n.disk.noSpace.n == 0 {
+			if f, ok := f2Indirect(n); ok {
+				out = append(out, f)
+			}
 			continue
 		}
 		ev := append(n.disk.severe.evidence(), n.disk.noSpace.evidence()...)
@@ -594,19 +854,49 @@ func DetectF2(o Observations) []Finding {
 		if s := n.disk.severe.first; !s.IsZero() && (t.IsZero() || s.Before(t)) {
 			t = s
 		}
-		expl := fmt.Sprintf("%s ran out of disk (\"No space left on device\")", nodeDesc(n))
+		expl := fmt.Sprintf("%s ran out of disk (\"No space left on device\", in whatever language the JVM's locale prints it)", nodeDesc(n))
 		if n.disk.severe.n > 0 {
 			expl += " and its snapshot or sync thread stopped the server (\"Severe unrecoverable error\")"
 		}
 		expl += ": the end of unbounded dataDir growth (F2). The other servers write the same transactions and are " +
 			"likely close to the same end, which would lose the quorum."
-		out = append(out, Finding{Failure: F2, Node: n.Node, Time: t, Evidence: ev, Explanation: expl,
-			Remedy: "Free space in the dataDir (zkCleanup.sh / PurgeTxnLog -n 3 keeps the 3 newest snapshots and the logs they need), " +
-				"turn on autopurge (autopurge.purgeInterval=1, autopurge.snapRetainCount=3), give dataLogDir its own disk if it shares one, " +
-				"then restart the server; check the other servers' disks first.",
-		})
+		out = append(out, Finding{Failure: F2, Grade: Found, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedyF2})
 	}
 	return out
+}
+
+const remedyF2 = "Free space in the dataDir (zkCleanup.sh / PurgeTxnLog -n 3 keeps the 3 newest snapshots and the logs they need), " +
+	"turn on autopurge (autopurge.purgeInterval=1, autopurge.snapRetainCount=3), give dataLogDir its own disk if it shares one, " +
+	"then restart the server; check the other servers' disks first."
+
+// f2Indirect suspects a full disk from what it leaves when the error text
+// itself is not in the input: a snapshot deleted because it came out empty
+// (ZOOKEEPER-3082: its write failed before the first byte) and then the
+// server's "Severe unrecoverable error", or a transaction log whose last
+// record is cut ("Last transaction was partial", a write that died).
+func f2Indirect(n *NodeLog) (Finding, bool) {
+	h := &n.disk2
+	var ev []string
+	var why string
+	var t time.Time
+	switch {
+	case h.emptySnap.n > 0 && n.disk.severe.n > 0:
+		ev = append(h.emptySnap.evidence(), n.disk.severe.evidence()...)
+		t = h.emptySnap.first
+		why = "its new snapshot came out empty and was deleted (\"Deleted empty snapshot file\": the write failed before its first " +
+			"byte), then the server stopped (\"Severe unrecoverable error\"). That is what a full disk does"
+	case h.partial.n > 0:
+		ev = h.partial.evidence()
+		t = h.partial.first
+		why = "its transaction log ends in the middle of a record (\"Last transaction was partial\"): the process died while " +
+			"writing. A full disk leaves this, and so does a crash or a kill"
+	default:
+		return Finding{}, false
+	}
+	expl := fmt.Sprintf("%s: %s (F2). Suspected, not found: the input does not show the error itself. Confirm with `df` "+
+		"on the dataDir and dataLogDir, the exception that follows the error in the full log (\"No space left on device\" "+
+		"in the JVM's language), or a listing of version-2 (`zkchaos diagnose --datadir`).", nodeDesc(n), why)
+	return Finding{Failure: F2, Grade: Suspected, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedyF2}, true
 }
 
 func oldestNewest(d DataDir) []string {
@@ -714,7 +1004,14 @@ func DetectF5(o Observations) []Finding {
 			"of short-lived connections (in the reported incident, PHP-FPM requests at 6-8K QPS, each connecting and closing) overflows it and clients "+
 			"occasionally fail to connect: F5. The counters are per network namespace: `ss -ltn` shows which socket "+
 			"(Send-Q is its backlog) if port %d is not the only listener.", port)
-		out = append(out, Finding{Failure: F5, Node: obs.Node, Time: t, Evidence: ev, Explanation: expl,
+		grade := Found
+		if !grew && !full {
+			// counters since boot: any socket, any time since boot
+			grade = Suspected
+			expl += " Suspected, not found: one reading of counters since boot cannot say which socket overflowed, nor when; " +
+				"confirm with a second netstat snapshot a minute later (do they grow?) and `ss -ltn` for the client port's queue."
+		}
+		out = append(out, Finding{Failure: F5, Grade: grade, Node: obs.Node, Time: t, Evidence: ev, Explanation: expl,
 			Remedy: "(1) Stop opening a connection per request: keep one ZooKeeper session per process and reuse it, which removes the " +
 				"load (measured by zkchaos: no overflow at the same rate); (2) raise the client port backlog with clientPortListenBacklog " +
 				"(ZOOKEEPER-974, ZooKeeper 3.6.0 and later; older versions ignore the key and keep 50) together with the kernel limits " +

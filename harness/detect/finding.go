@@ -18,11 +18,24 @@ const (
 	F5 Failure = "F5" // client-port listen backlog overflows
 )
 
-// Finding is what a detector reports: which failure, on which node, when it was
-// first seen, the original lines or values that show it, why they mean this
-// failure, and what the runbook (and upstream) say fixes it.
+// Grade says how sure a finding is.
+type Grade string
+
+const (
+	// Found: the failure's signature with its preconditions (docs/F1.md … F5.md §5).
+	Found Grade = "found"
+	// Suspected: partial evidence. The explanation says what would confirm it
+	// (the peers' logs, the leader's log, a second netstat snapshot, srvr).
+	Suspected Grade = "suspected"
+)
+
+// Finding is what a detector reports: which failure, how sure, on which node,
+// when it was first seen, the original lines or values that show it, why they
+// mean this failure, and what the runbook (and upstream) say fixes it.
 type Finding struct {
-	Failure     Failure
+	Failure Failure
+	// Grade is Found or Suspected; "" (from older callers) reads as Found.
+	Grade       Grade
 	Node        string
 	Time        time.Time // zero when the evidence carries no timestamp
 	Evidence    []string
@@ -50,6 +63,7 @@ func FormatTime(t time.Time) string {
 
 type findingJSON struct {
 	Failure     Failure  `json:"failure"`
+	Grade       Grade    `json:"grade"`
 	Node        string   `json:"node"`
 	Time        string   `json:"time"`
 	Evidence    []string `json:"evidence"`
@@ -67,7 +81,7 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(findingJSON{f.Failure, f.Node, FormatTime(f.Time), ev, f.Explanation, f.Remedy}); err != nil {
+	if err := enc.Encode(findingJSON{f.Failure, f.GradeOrFound(), f.Node, FormatTime(f.Time), ev, f.Explanation, f.Remedy}); err != nil {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
@@ -79,7 +93,7 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Finding{Failure: j.Failure, Node: j.Node, Evidence: j.Evidence, Explanation: j.Explanation, Remedy: j.Remedy}
+	*f = Finding{Failure: j.Failure, Grade: j.Grade, Node: j.Node, Evidence: j.Evidence, Explanation: j.Explanation, Remedy: j.Remedy}
 	if j.Time != "" {
 		t, ok := parseTimestamp([]byte(j.Time))
 		if ok {
@@ -87,4 +101,12 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// GradeOrFound is the finding's grade, Found when unset.
+func (f Finding) GradeOrFound() Grade {
+	if f.Grade == "" {
+		return Found
+	}
+	return f.Grade
 }

@@ -219,3 +219,33 @@ func FuzzParseDataDirListing(f *testing.F) {
 		_ = Detect(Observations{DataDirs: []DataDir{d}})
 	})
 }
+
+// FuzzShipperMessage: any line, JSON or not, is read without a panic, and the
+// message of a shipper line is never longer than the line it came from.
+func FuzzShipperMessage(f *testing.F) {
+	f.Add([]byte(`{"@timestamp":"2019-08-06T20:48:42.858Z","message":"2019-08-06 20:48:42,858 INFO Notification time out: 400 (org.apache.zookeeper.server.quorum.FastLeaderElection)"}`))
+	f.Add([]byte(`{"log":"2021-02-07 00:45:51,689 [myid:1] - WARN  [QuorumConnectionThread-[myid=1]-2:QuorumCnxManager@400] - Cannot open channel to 2 at election address zoo2/172.27.0.4:3888\n","stream":"stderr"}`))
+	f.Add([]byte(`{"message":"java.io.IOException: \u8bbe\u5907\u4e0a\u6ca1\u6709\u7a7a\u95f4 \ud83d\ude00 \"x\" \\ \/"}`))
+	f.Add([]byte(`{"msg":"unterminated \`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		m, ok := ShipperMessage(line)
+		if ok && len(m) > 3*len(line) {
+			t.Fatalf("message of %d bytes from a line of %d", len(m), len(line))
+		}
+		ParseLine(line)
+	})
+}
+
+// FuzzParseWrapped: a line and the next, however cut, never panic, and a
+// joined event is only ever one the scanner could have found (an anchor).
+func FuzzParseWrapped(f *testing.F) {
+	f.Add([]byte("2016-09-17 14:46:29,328 [myid:3] - INFO  [QuorumPeer[myid=3]/172.18.32.90:2181:FastLeaderElection@852] - Notification time"), []byte("out: 400"))
+	f.Add([]byte("2017-07-18 17:31:12,016 - INFO  [WorkerReceiver Thread:FastLeaderElection@496] - Notification: 3 (n.leader), 73014444480 (n.zxid), 831 (n.round), LEADING"), []byte("(n.state), 3 (n.sid), LOOKING (my state)"))
+	f.Add([]byte("Too many connections from /10.0.0.1 -"), []byte("max is 60"))
+	f.Fuzz(func(t *testing.T, line, next []byte) {
+		ev := parseWrapped(line, next)
+		if ev.Kind != EventNone && !utf8.ValidString(ev.Line) {
+			t.Fatal("evidence not printable")
+		}
+	})
+}

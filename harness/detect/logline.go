@@ -48,11 +48,28 @@ const (
 	// Java "Client connection timed out, have not heard from server" (3.5+) or
 	// "Client session timed out, ... for sessionid 0x0" (never connected).
 	EventClientConnectTimeout
+	// EventEmptySnapshot: "Deleted empty snapshot file: ..." (3.5.5+,
+	// ZOOKEEPER-3082): writing a snapshot failed before a byte was written,
+	// which is what a full disk does (F2, indirect).
+	EventEmptySnapshot
+	// EventPartialTxn: "Last transaction was partial." on loading the
+	// transaction log: the process died in the middle of a write (F2, indirect).
+	EventPartialTxn
+	// EventClientReset: a client's connection closed by the server before any
+	// session was created (session 0x0): "Unable to read additional data from
+	// server sessionid 0x0, likely server has closed socket", or "Session 0x0
+	// for server ..., unexpected error" with "Connection reset by peer" on it or
+	// on the next line. What maxClientCnxns looks like from the client (F3).
+	EventClientReset
+	// EventClientSession0: "Session 0x0 for server X, unexpected error" without
+	// the reset yet: the next line may carry it.
+	EventClientSession0
 )
 
 var eventNames = [...]string{"none", "notification", "notification-timeout", "new-election", "looking", "following",
 	"leading", "observing", "have-smaller-id", "cannot-open-channel", "failed-to-resolve", "too-many-connections",
-	"no-space", "severe-error", "starting", "version", "client-connect-timeout"}
+	"no-space", "severe-error", "starting", "version", "client-connect-timeout", "empty-snapshot", "partial-txn",
+	"client-reset", "client-session0"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {
@@ -124,7 +141,34 @@ var (
 	kConnTimedOut   = []byte("Client connection timed out")
 	kFromThread     = []byte("from thread : ")
 	kUnresolvedAddr = []byte("<unresolved>")
+	kEmptySnapshot  = []byte("Deleted empty snapshot")
+	kPartialTxn     = []byte("Last transaction was partial")
+	kIOException    = []byte("IOException")
+	kServerClosed   = []byte("likely server has closed socket")
+	kSession0For    = []byte("Session 0x0 for server")
+	kResetByPeer    = []byte("Connection reset by peer")
 )
+
+// noSpaceText is "No space left on device" (ENOSPC) as the JVM prints it:
+// strerror in the process's locale (glibc's translations), and Windows' text.
+// Java puts it after "java.io.IOException: ", which is how such lines are found.
+var noSpaceText = [][]byte{
+	[]byte("No space left on device"),
+	[]byte("Auf dem Gerät ist kein Speicherplatz mehr verfügbar"),
+	[]byte("Aucun espace disponible sur le périphérique"),
+	[]byte("No queda espacio en el dispositivo"),
+	[]byte("Spazio esaurito sul device"),
+	[]byte("Não há espaço disponível no dispositivo"),
+	[]byte("Geen ruimte meer over op apparaat"),
+	[]byte("Brak miejsca na urządzeniu"),
+	[]byte("На устройстве не осталось свободного места"),
+	[]byte("Inget utrymme kvar på enheten"),
+	[]byte("设备上没有空间"),
+	[]byte("裝置上已無空間"),
+	[]byte("デバイスに空き領域がありません"),
+	[]byte("장치에 남은 공간이 없음"),
+	[]byte("There is not enough space on the disk"),
+}
 
 // anchors are the fixed strings of which every line that ParseLine classifies
 // contains at least one. The streaming scanner only parses lines that contain
@@ -133,6 +177,7 @@ var anchors = [][]byte{
 	kNotification, kHaveSmaller, kCannotOpen, kFailedResolve, kTooMany, kNoSpace, kSevere,
 	kNewElection, kStarting, kZKVersion, kNotHeard,
 	kLooking, kFollowing, kLeading, kObserving,
+	kEmptySnapshot, kPartialTxn, kIOException, kServerClosed, kSession0For,
 }
 
 // pivotBytes assigns each anchor the byte the scanner looks for it by, with
@@ -144,17 +189,22 @@ var anchors = [][]byte{
 // "(org.apache.zookeeper...)" (o, r, g, a, z) ruled others out.
 var pivotBytes = map[string]byte{
 	"LOOKING": 'G', "FOLLOWING": 'G', "LEADING": 'G', "OBSERVING": 'G',
-	"Notification":                   'f',
-	"Too many connections from ":     'f',
-	"No space left on device":        'f',
-	"have not heard from server":     'f',
-	"Have smaller server identifier": 'v',
-	"Failed to resolve address: ":    'v',
-	"Severe unrecoverable error":     'v',
-	"zookeeper.version=":             'v',
-	"Cannot open ":                   'p',
-	"Starting quorum peer":           'p',
-	"New election. My id =":          'w',
+	"Notification":                    'f',
+	"Too many connections from ":      'f',
+	"No space left on device":         'f',
+	"have not heard from server":      'f',
+	"Have smaller server identifier":  'v',
+	"Failed to resolve address: ":     'v',
+	"Severe unrecoverable error":      'v',
+	"zookeeper.version=":              'v',
+	"Cannot open ":                    'p',
+	"Starting quorum peer":            'p',
+	"New election. My id =":           'w',
+	"Deleted empty snapshot":          'p',
+	"Last transaction was partial":    'p',
+	"IOException":                     'p',
+	"likely server has closed socket": 'v',
+	"Session 0x0 for server":          'v',
 }
 
 // pivot is one anchor found through one of its bytes.
@@ -177,19 +227,39 @@ var pivotGroups = func() map[byte][]pivot {
 	return g
 }()
 
+// hasAnchor: the line holds one of the anchors, so the scanner hands it over.
+func hasAnchor(line []byte) bool {
+	for _, a := range anchors {
+		if bytes.Contains(line, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // ParseLine classifies one log line in any layout: detection rests on the
 // ZooKeeper message text, wherever it sits in the line, and on whatever
 // timestamp can be found. It never fails: a line it does not know is EventNone.
 func ParseLine(line []byte) Event {
 	ev := Event{MyID: -1, SID: -1, Limit: -1}
-	if !classify(line, &ev) {
+	msg := line
+	if m, ok := ShipperMessage(line); ok && hasAnchor(line) {
+		// the scanner only ever hands over lines with an anchor in their
+		// raw text; Feed must classify the same lines
+		msg = m
+	}
+	if !classify(msg, &ev) {
 		return Event{Kind: EventNone, MyID: -1, SID: -1, Limit: -1}
 	}
 	if t, ok := FindTimestamp(line); ok {
 		ev.Time = t
 	}
 	if ev.MyID < 0 {
-		if i := bytes.Index(line, kMyIDTag); i >= 0 {
+		if i := bytes.Index(msg, kMyIDTag); i >= 0 {
+			if id, ok := leadingInt(msg[i+len(kMyIDTag):]); ok {
+				ev.MyID = id
+			}
+		} else if i := bytes.Index(line, kMyIDTag); i >= 0 {
 			if id, ok := leadingInt(line[i+len(kMyIDTag):]); ok {
 				ev.MyID = id
 			}
@@ -216,6 +286,9 @@ func classify(line []byte, ev *Event) bool {
 			return false
 		}
 		ev.Kind, ev.Notification = EventNotification, n
+		if n.HasReceiver {
+			ev.MyID = n.Receiver
+		}
 		return true
 	}
 	if i := bytes.Index(line, kHaveSmaller); i >= 0 {
@@ -253,6 +326,36 @@ func classify(line []byte, ev *Event) bool {
 	}
 	if bytes.Contains(line, kNoSpace) {
 		ev.Kind = EventNoSpace
+		return true
+	}
+	if bytes.Contains(line, kIOException) {
+		for _, t := range noSpaceText[1:] {
+			if bytes.Contains(line, t) {
+				ev.Kind = EventNoSpace
+				return true
+			}
+		}
+	}
+	if bytes.Contains(line, kEmptySnapshot) {
+		ev.Kind = EventEmptySnapshot
+		return true
+	}
+	if bytes.Contains(line, kPartialTxn) {
+		ev.Kind = EventPartialTxn
+		return true
+	}
+	if bytes.Contains(line, kServerClosed) {
+		if bytes.Contains(line, kSessionidZero) {
+			ev.Kind = EventClientReset
+			return true
+		}
+		return false
+	}
+	if bytes.Contains(line, kSession0For) {
+		ev.Kind = EventClientSession0
+		if bytes.Contains(line, kResetByPeer) {
+			ev.Kind = EventClientReset
+		}
 		return true
 	}
 	if bytes.Contains(line, kSevere) {

@@ -217,12 +217,3 @@ func TestAnchorsCoverClassifiedLines(t *testing.T) {
 		}
 	}
 }
-
-func hasAnchor(line []byte) bool {
-	for _, a := range anchors {
-		if strings.Contains(string(line), string(a)) {
-			return true
-		}
-	}
-	return false
-}

@@ -2,6 +2,8 @@ package detect
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,6 +27,16 @@ type NodeLog struct {
 	Version string // from "zookeeper.version=", "" until seen
 	Lines   int64  // lines read
 	Bytes   int64  // bytes read
+	// Events counts the lines recognised as ZooKeeper messages the detectors
+	// use; with Layout it tells whether the input is a ZooKeeper log at all.
+	Events int64
+	// Layout: a line of the input has the marks of ZooKeeper's own logging
+	// (its class names, "[myid:", "org.apache.zookeeper"), even if no line
+	// matters to the detectors (a healthy server's routine lines).
+	Layout bool
+	// Cut says why reading stopped before the end ("" when it did not): a
+	// size or time bound of ReadFromLimited.
+	Cut string
 	// Format is the notification format last seen (tells 3.3 from 3.4.6+).
 	Format NotificationFormat
 
@@ -40,6 +52,12 @@ type NodeLog struct {
 	resolve   sample
 	client    sample
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
+	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
+	wrap      []byte      // an anchor line that meant nothing alone: maybe hard-wrapped (parseWrapped)
+	disk2     diskHints
+	resets    sample // client connections closed before a session (EventClientReset)
+	slow      sample // LOOKING stretches that ended FOLLOWING/LEADING after a long wait
+	timeouts  int64  // notification time outs in the whole log
 	// unreachable: LOOKING stretches that were stuck with only "Cannot open
 	// channel" to show for it: no F1/F4, but worth a note.
 	unreachable sample
@@ -98,6 +116,12 @@ type diskAgg struct {
 	severe  sample
 }
 
+// diskHints are the indirect signs of a full disk (F2 suspected).
+type diskHints struct {
+	emptySnap sample
+	partial   sample
+}
+
 type channelAgg struct {
 	sid        int64
 	sample     sample
@@ -154,13 +178,60 @@ func (n *NodeLog) Feed(line []byte) {
 
 // feed handles one line that may matter; counting is the caller's.
 func (n *NodeLog) feed(line []byte) {
-	if n.wantCause != nil {
-		n.cause(line)
+	n.unwrap(line)
+	if n.wantCause != nil || n.wantReset != nil {
+		n.after(line)
+	}
+	if !n.Layout && hasZKMark(line) {
+		n.Layout = true
 	}
 	ev := ParseLine(line)
 	if ev.Kind != EventNone {
 		n.Handle(ev)
+	} else if hasAnchor(line) {
+		n.wrap = append(n.wrap[:0], line...)
 	}
+}
+
+// unwrap reads the pending anchor line joined with line, its continuation.
+func (n *NodeLog) unwrap(line []byte) {
+	if n.wrap == nil {
+		return
+	}
+	w := n.wrap
+	n.wrap = nil
+	if ev := parseWrapped(w, line); ev.Kind != EventNone {
+		n.Handle(ev)
+	}
+}
+
+// after looks at the line that follows a line whose cause is printed on the
+// next one (a stack trace's first line).
+func (n *NodeLog) after(line []byte) {
+	if n.wantCause != nil {
+		n.cause(line)
+	}
+	if r := n.wantReset; r != nil {
+		n.wantReset = nil
+		if bytes.Contains(line, kResetByPeer) {
+			r.Kind = EventClientReset
+			n.resets.add(r)
+		}
+	}
+}
+
+// zkMarks are strings found on the lines of ZooKeeper's own logging in every
+// layout (class names, its logger's package, the 3.4+ "[myid:" field).
+var zkMarks = [][]byte{[]byte("org.apache.zookeeper"), []byte("o.a.z."), []byte("[myid:"), []byte("ZooKeeper"),
+	[]byte("QuorumPeer"), []byte("Cnxn"), []byte("LeaderElection"), []byte("zookeeper")}
+
+func hasZKMark(b []byte) bool {
+	for _, m := range zkMarks {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // cause takes the line after "Cannot open channel ..." when it is the
@@ -186,6 +257,7 @@ func (n *NodeLog) cause(line []byte) {
 
 // Handle adds one classified event (what ParseLine returns).
 func (n *NodeLog) Handle(ev Event) {
+	n.Events++
 	if !ev.Time.IsZero() {
 		n.lastTime = ev.Time
 	}
@@ -210,6 +282,7 @@ func (n *NodeLog) Handle(ev Event) {
 		ep := n.looking(&ev)
 		ep.evidence = true
 		ep.timeouts++
+		n.timeouts++
 		ep.lastTimeout = ev.Line
 		if ev.TimeoutMs > ep.maxTimeout {
 			ep.maxTimeout = ev.TimeoutMs
@@ -276,6 +349,15 @@ func (n *NodeLog) Handle(ev Event) {
 		n.disk.severe.add(&ev)
 	case EventClientConnectTimeout:
 		n.client.add(&ev)
+	case EventEmptySnapshot:
+		n.disk2.emptySnap.add(&ev)
+	case EventPartialTxn:
+		n.disk2.partial.add(&ev)
+	case EventClientReset:
+		n.resets.add(&ev)
+	case EventClientSession0:
+		e := ev
+		n.wantReset = &e
 	}
 }
 
@@ -386,7 +468,14 @@ func (n *NodeLog) closeEpisode(ev *Event, by EventKind) {
 	if !ev.Time.IsZero() {
 		ep.end = ev.Time
 	}
-	if classifyEpisode(ep, n) == "" {
+	if !ep.open() {
+		// It joined: at most slow to join, never "never rejoins".
+		if ep.duration() >= 10*time.Second || ep.timeouts >= 3 {
+			n.slow.add(&Event{Time: ep.start, Line: slowLine(ep)})
+		}
+		return
+	}
+	if classifyEpisode(ep, n).f == "" {
 		if ep.stuck() && ep.cannotOpen.n > 0 {
 			n.unreachable.add(&Event{Time: ep.start, Line: ep.cannotOpen.lines[0]})
 		}
@@ -400,11 +489,33 @@ func (n *NodeLog) closeEpisode(ev *Event, by EventKind) {
 	n.closed = append(n.closed, ep)
 }
 
-// Episodes returns the LOOKING stretches that show F1 or F4, the open one last.
-func (n *NodeLog) episodes() []*episode {
-	out := append([]*episode(nil), n.closed...)
-	if n.cur != nil && classifyEpisode(n.cur, n) != "" {
-		out = append(out, n.cur)
+func slowLine(ep *episode) string {
+	s := "slow to join"
+	if d := ep.duration(); d > 0 {
+		s += fmt.Sprintf(" (%s)", d.Round(time.Second))
+	}
+	s += fmt.Sprintf(": LOOKING with %d notification time out(s) before it became %s", ep.timeouts, strings.ToUpper(ep.endedBy.String()))
+	return s
+}
+
+// classified is a LOOKING stretch with what it shows.
+type classified struct {
+	ep *episode
+	verdict
+}
+
+// episodes returns the LOOKING stretches that show F1 or F4, the open one last.
+func (n *NodeLog) episodes() []classified {
+	var out []classified
+	for _, ep := range n.closed {
+		if v := classifyEpisode(ep, n); v.f != "" {
+			out = append(out, classified{ep, v})
+		}
+	}
+	if n.cur != nil {
+		if v := classifyEpisode(n.cur, n); v.f != "" {
+			out = append(out, classified{n.cur, v})
+		}
 	}
 	return out
 }
@@ -427,38 +538,84 @@ func (ep *episode) myRoundGuess() int64 {
 	return ep.maxLookRound
 }
 
+// open: the stretch did not end in FOLLOWING/LEADING/OBSERVING (the log ends
+// in it, or the process was restarted in it).
+func (ep *episode) open() bool { return ep.endedBy == EventNone || ep.endedBy == EventStarting }
+
 // stuck: the node did not leave LOOKING although the election's back-off
-// shows it waited for long. An open (or restart-ended) episode counts once the
-// notification time out doubled to 3200 ms (four empty polls, ~6 s) or three
-// time outs were logged; a closed one only if it lasted a minute or more, so a
-// slow but healthy start (~12 s while DNS catches up, docker/entrypoint.sh) is not a finding.
+// shows it waited for long: the notification time out doubled to 3200 ms
+// (four empty polls, ~6 s), three time outs were logged, or 10 s went by.
 func (ep *episode) stuck() bool {
-	open := ep.endedBy == EventNone || ep.endedBy == EventStarting
-	if open {
-		return ep.timeouts >= 3 || ep.maxTimeout >= 3200 || ep.duration() >= 10*time.Second
-	}
-	return ep.duration() >= longLookingD
+	return ep.open() && (ep.timeouts >= 3 || ep.maxTimeout >= 3200 || ep.duration() >= 10*time.Second)
 }
 
-// classifyEpisode says what a LOOKING stretch shows: "F1", "F4" or "".
-func classifyEpisode(ep *episode, n *NodeLog) Failure {
+// backingOff: several back-off rounds without a leader (two time outs, or
+// one of 1600 ms or more): what a short excerpt of a stuck node shows, and
+// also a slow start cut short, so it only ever makes a suspicion.
+func (ep *episode) backingOff() bool { return ep.timeouts >= 2 || ep.maxTimeout >= 1600 }
+
+// otherRoundLeader: a LEADING vote in a round other than the node's own, no
+// FOLLOWING vote for it (yet): half of F1's picture.
+func (ep *episode) otherRoundLeader() (Notification, bool) {
+	mine := ep.myRoundGuess()
+	for _, v := range ep.ooe {
+		if v.State == "LEADING" && mine >= 0 && v.Round != mine {
+			return v, true
+		}
+	}
+	return Notification{}, false
+}
+
+// stuckElection marks a LOOKING stretch that is stuck but shows neither F1's
+// votes nor F4's tie-break line: both are suspected.
+const stuckElection Failure = "F1|F4"
+
+// verdict is what a LOOKING stretch shows: F1, F4, stuckElection or "".
+type verdict struct {
+	f     Failure
+	grade Grade
+}
+
+// classifyEpisode grades a LOOKING stretch. Only a stretch the node never
+// left counts: one that ended FOLLOWING or LEADING was slow, not stuck.
+func classifyEpisode(ep *episode, n *NodeLog) verdict {
+	if !ep.open() {
+		return verdict{}
+	}
+	strong := ep.stuck()
+	weak := strong || ep.backingOff()
 	if ep.quorumLeader >= 0 {
 		lv := ep.ooe[ep.quorumLeader]
-		mine := ep.myRoundGuess()
-		if mine >= 0 && lv.Round != mine && (ep.afterQuorum >= 2 || ep.maxAfter >= 3200) && ep.stuck() {
-			return F1
+		if mine := ep.myRoundGuess(); mine >= 0 && lv.Round != mine {
+			if strong && (ep.afterQuorum >= 2 || ep.maxAfter >= 3200) {
+				return verdict{F1, Found}
+			}
+			if weak {
+				return verdict{F1, Suspected}
+			}
 		}
 	}
 	if ep.haveSmaller.n > 0 {
-		if !ep.evidence && (ep.endedBy == EventNone || ep.endedBy == EventStarting) {
-			// only "Have smaller ..." lines and nothing else about the state:
-			// the line as the reported incident quotes it (docs/F4.md §5). Reported,
-			// with the state left to confirm.
-			return F4
+		switch {
+		case !ep.evidence:
+			// only "Have smaller ..." lines and nothing about the state: the
+			// line as the reported incident quotes it, or a grep of any start
+			// (docs/F4.md §5). Suspected, with the state left to confirm.
+			return verdict{F4, Suspected}
+		case strong:
+			return verdict{F4, Found}
+		case weak:
+			return verdict{F4, Suspected}
 		}
-		if ep.stuck() {
-			return F4
-		}
+		return verdict{}
 	}
-	return ""
+	if _, ok := ep.otherRoundLeader(); ok && weak {
+		return verdict{F1, Suspected}
+	}
+	// Peers that answer LEADING/FOLLOWING in its own round can reach it and
+	// are not in another round: neither F1 nor F4 then.
+	if strong && ep.cannotOpen.n == 0 && len(ep.ooe) == 0 {
+		return verdict{stuckElection, Suspected}
+	}
+	return verdict{}
 }

@@ -51,6 +51,10 @@ type Notification struct {
 	MyState   string // the receiver's own state
 	Version   int64  // message format version; -1 when not printed (before 3.4.6)
 	Format    NotificationFormat
+	// Receiver is the id of the server that logged the vote when the line
+	// says it (the positional 3.3 form: HasReceiver).
+	Receiver    int64
+	HasReceiver bool
 }
 
 var errNotNotification = errors.New("not a Notification: line")
@@ -73,7 +77,54 @@ func ParseNotification(line []byte) (Notification, error) {
 	if j := bytes.Index(s, keyMyStateColon); j >= 0 && j < 8 {
 		return parseNotificationKV(s[j:])
 	}
+	if n, ok := parseNotificationPositional(s); ok {
+		return n, nil
+	}
 	return parseNotificationParen(s)
+}
+
+// parseNotificationPositional reads the unlabelled form of early 3.3
+// releases, "Notification: 3, 30064826826, 3, 2, LOOKING, LEADING, 3":
+// n.leader, n.zxid, n.epoch (the round), my id, my state, n.state, n.sid
+// (FastLeaderElection.lookForLeader before the "(n.leader)" labels). Seven
+// comma-separated fields, states in the fifth and sixth, or it is not this form.
+func parseNotificationPositional(s []byte) (Notification, bool) {
+	if bytes.IndexByte(s, '(') >= 0 && bytes.IndexByte(s, '(') < 48 {
+		return Notification{}, false
+	}
+	var f [7][]byte
+	for k := 0; k < 7; k++ {
+		end := bytes.IndexByte(s, ',')
+		if k == 6 {
+			end = -1
+		}
+		item := s
+		if end >= 0 {
+			item, s = s[:end], s[end+1:]
+		} else if k < 6 {
+			return Notification{}, false
+		}
+		f[k] = bytes.TrimSpace(item)
+	}
+	f[6] = firstField(f[6])
+	n := Notification{PeerEpoch: -1, Version: -1, Format: Format33}
+	var errs [5]error
+	n.Leader, errs[0] = parseNum(f[0])
+	n.Zxid, errs[1] = parseNum(f[1])
+	n.Round, errs[2] = parseNum(f[2])
+	n.Receiver, errs[3] = parseNum(f[3])
+	n.HasReceiver = true
+	n.MyState, n.State = stateWord(f[4]), stateWord(f[5])
+	n.SID, errs[4] = parseNum(f[6])
+	for _, err := range errs {
+		if err != nil {
+			return Notification{}, false
+		}
+	}
+	if n.MyState == "" || n.State == "" {
+		return Notification{}, false
+	}
+	return n, true
 }
 
 // parseNotificationKV reads the 3.6+ form:

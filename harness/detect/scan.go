@@ -3,10 +3,13 @@ package detect
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // chunkSize is the read buffer of ReadFrom. A line longer than this is cut:
@@ -34,6 +37,16 @@ type chunk struct {
 	data  []byte
 	lines int64
 	cands []span
+	zk    bool // the chunk has a mark of ZooKeeper's logging (zkMarks)
+}
+
+// Limits bound one ReadFromLimited; a zero field is no bound.
+type Limits struct {
+	MaxBytes int64     // stop after this many bytes
+	Deadline time.Time // stop reading at this time
+	// GiveUp stops when this many bytes held no ZooKeeper line, nor any
+	// anchor: not a ZooKeeper log (binary data, /dev/zero, another program).
+	GiveUp int64
 }
 
 type span struct{ lo, hi int }
@@ -90,6 +103,12 @@ func (p *bufferPool) release() {
 // which keeps it within a small factor of grep. A read error ends the input
 // after the lines read so far (a gzip cut short still gives its findings).
 func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
+	return n.ReadFromLimited(r, Limits{})
+}
+
+// ReadFromLimited is ReadFrom within bounds: when one is reached it stops,
+// keeps what was read and says why in n.Cut.
+func (n *NodeLog) ReadFromLimited(r io.Reader, lim Limits) (int64, error) {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	nbuf := workers + 2
 	pool := &bufferPool{free: make(chan []byte, nbuf), limit: nbuf}
@@ -99,9 +118,22 @@ func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
 
 	var total int64
 	var rerr error
+	var seen atomic.Bool // a worker saw a ZooKeeper mark or an anchor
+	var cut string
 	go func() {
 		defer close(todo)
-		total, rerr = readChunks(r, pool, todo)
+		stop := func(total int64) string {
+			switch {
+			case lim.MaxBytes > 0 && total >= lim.MaxBytes:
+				return fmt.Sprintf("read cut after %d bytes (size bound)", total)
+			case !lim.Deadline.IsZero() && time.Now().After(lim.Deadline):
+				return fmt.Sprintf("read cut after %d bytes (time bound)", total)
+			case lim.GiveUp > 0 && total >= lim.GiveUp && !seen.Load():
+				return fmt.Sprintf("read stopped after %d bytes: no ZooKeeper line in them", total)
+			}
+			return ""
+		}
+		total, cut, rerr = readChunks(r, pool, todo, stop)
 	}()
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
@@ -111,6 +143,13 @@ func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
 			for c := range todo {
 				if c.kind == chunkLines {
 					c.lines, c.cands = scanChunk(c.data, c.cands[:0])
+				}
+				// Looked for until found once: free on a ZooKeeper log.
+				if !seen.Load() {
+					c.zk = hasZKMark(c.data)
+					if c.zk || len(c.cands) > 0 {
+						seen.Store(true)
+					}
 				}
 				done <- c
 			}
@@ -130,12 +169,15 @@ func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
 		}
 	}
 	n.Bytes += total
+	if cut != "" {
+		n.Cut = cut
+	}
 	return total, rerr
 }
 
 // readChunks cuts r into chunks of whole lines; the incomplete last line of a
 // chunk is carried over to the start of the next buffer.
-func readChunks(r io.Reader, pool *bufferPool, out chan<- *chunk) (int64, error) {
+func readChunks(r io.Reader, pool *bufferPool, out chan<- *chunk, stop func(int64) string) (int64, string, error) {
 	var total int64
 	seq := 0
 	send := func(kind chunkKind, buf, data []byte) {
@@ -149,10 +191,13 @@ func readChunks(r io.Reader, pool *bufferPool, out chan<- *chunk) (int64, error)
 		m, err := r.Read(buf[end:])
 		if m < 0 || m > len(buf)-end {
 			pool.put(buf)
-			return total, errors.New("detect: reader returned a bad count")
+			return total, "", errors.New("detect: reader returned a bad count")
 		}
 		end += m
 		total += int64(m)
+		if why := stop(total); why != "" && err == nil {
+			err = errCut{why}
+		}
 		if skipping {
 			if i := bytes.IndexByte(buf[:end], '\n'); i >= 0 {
 				end = copy(buf, buf[i+1:end])
@@ -180,13 +225,22 @@ func readChunks(r io.Reader, pool *bufferPool, out chan<- *chunk) (int64, error)
 			} else {
 				pool.put(buf)
 			}
-			if errors.Is(err, io.EOF) {
-				return total, nil
+			var c errCut
+			switch {
+			case errors.As(err, &c):
+				return total, c.why, nil
+			case errors.Is(err, io.EOF):
+				return total, "", nil
 			}
-			return total, err
+			return total, "", err
 		}
 	}
 }
+
+// errCut ends reading at a bound of Limits.
+type errCut struct{ why string }
+
+func (e errCut) Error() string { return e.why }
 
 // scanChunk counts the lines of data (which ends with '\n') and returns the
 // spans of the lines holding an anchor, in order, a cache-sized block at a time.
@@ -214,7 +268,10 @@ func scanChunk(data []byte, cands []span) (int64, []span) {
 				off = p + 1
 				for _, pv := range group {
 					lo := p - pv.at
-					if lo < 0 || lo+len(pv.word) > len(block) || !bytes.Equal(block[lo:lo+len(pv.word)], pv.word) {
+					// the first and last bytes reject almost every pivot hit
+					// before the compare (the 'p' and 'v' groups hold 5-6 anchors)
+					if lo < 0 || lo+len(pv.word) > len(block) || block[lo] != pv.word[0] ||
+						block[lo+len(pv.word)-1] != pv.word[len(pv.word)-1] || !bytes.Equal(block[lo:lo+len(pv.word)], pv.word) {
 						continue
 					}
 					ls := bytes.LastIndexByte(block[:lo], '\n') + 1
@@ -243,21 +300,55 @@ func (n *NodeLog) consume(c *chunk) {
 		return
 	}
 	n.Lines += c.lines
+	if c.zk {
+		n.Layout = true
+	}
 	data := c.data
-	if n.wantCause != nil {
-		n.cause(data[:bytes.IndexByte(data, '\n')])
+	first := data[:bytes.IndexByte(data, '\n')]
+	n.unwrap(first)
+	if n.wantCause != nil || n.wantReset != nil {
+		n.after(first)
 	}
 	for _, s := range c.cands {
-		ev := ParseLine(data[s.lo:s.hi])
+		line := data[s.lo:s.hi]
+		ev := ParseLine(line)
+		var next []byte
+		if s.hi+1 < len(data) {
+			next = data[s.hi+1:]
+			next = next[:bytes.IndexByte(next, '\n')]
+		}
 		if ev.Kind == EventNone {
-			continue
+			if next == nil {
+				// the last line of the chunk: its continuation opens the next
+				n.wrap = append(n.wrap[:0], line...)
+				continue
+			}
+			if ev = parseWrapped(line, next); ev.Kind == EventNone {
+				continue
+			}
 		}
 		n.Handle(ev)
-		if n.wantCause != nil && s.hi+1 < len(data) {
-			next := data[s.hi+1:]
-			n.cause(next[:bytes.IndexByte(next, '\n')])
+		if (n.wantCause != nil || n.wantReset != nil) && next != nil {
+			n.after(next)
 		}
 	}
+}
+
+// parseWrapped reads a line that a page or a terminal hard-wrapped: an
+// anchor line that means nothing alone is read again joined with the next
+// line when that one has no timestamp of its own (it continues the message).
+// The joined event quotes both lines.
+func parseWrapped(line, next []byte) Event {
+	none := Event{Kind: EventNone, MyID: -1, SID: -1, Limit: -1}
+	if len(next) == 0 || len(next) > 512 || len(line) > 4096 {
+		return none
+	}
+	if _, ok := FindTimestamp(next); ok {
+		return none
+	}
+	joined := make([]byte, 0, len(line)+1+len(next))
+	joined = append(append(append(joined, bytes.TrimRight(line, " \r")...), ' '), bytes.TrimLeft(next, " \t>")...)
+	return ParseLine(joined)
 }
 
 var nl = []byte{'\n'}
