@@ -81,7 +81,7 @@ func (r *Run) sayFindings(fs []detect.Finding, only detect.Failure) *detect.Find
 		if first == nil {
 			first = &fs[i]
 		}
-		r.say("finding: %s on %s", f.Failure, f.Node)
+		r.say("finding: %s (%s) on %s", f.Failure, f.GradeOrFound(), f.Node)
 		r.say("why:     %s", f.Explanation)
 		r.say("remedy:  %s", f.Remedy)
 	}
@@ -95,6 +95,31 @@ func findingOn(fs []detect.Finding, failure detect.Failure, node string) *detect
 		}
 	}
 	return nil
+}
+
+// foundOn is the finding of failure on node with the grade Found: what
+// "detected" means (docs/verdicts.md). A suspected finding does not count.
+func foundOn(fs []detect.Finding, failure detect.Failure, node string) *detect.Finding {
+	for i := range fs {
+		if fs[i].Failure == failure && fs[i].Node == node && fs[i].GradeOrFound() == detect.Found {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// gradeOn says in words what the detector reported of failure on node.
+func gradeOn(fs []detect.Finding, failure detect.Failure, node string) string {
+	var got []string
+	for _, f := range fs {
+		if f.Failure == failure {
+			got = append(got, fmt.Sprintf("%s %s on %s", f.Failure, f.GradeOrFound(), f.Node))
+		}
+	}
+	if len(got) == 0 {
+		return fmt.Sprintf("no %s finding", failure)
+	}
+	return strings.Join(got, ", ")
 }
 
 func nodeNames(ens *harness.Ensemble) []string {

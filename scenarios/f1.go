@@ -359,12 +359,13 @@ func planF1(r *Run) []Step {
 			r.say("%s serving again: %v after %.1f s (own round 0x%x, leader's 0x%x)", node, rj.Serving, rj.Took.Seconds(), rj.OwnRound, rj.PeerRound)
 			f1 := r.sayFindings(rj.Findings, detect.F1)
 			if rj.Serving {
+				// Silent means no finding at all, suspected ones included.
 				r.Record.Check("the F1 detector is silent on a node that rejoined", f1 == nil, node, "F1 findings on %s's log since its restart: %d", node, len(rj.Findings))
 				if gap {
 					r.Record.Note("ZOOKEEPER-1514 is fixed in %s: a node restarted into a quorum %d rounds ahead rejoined in %.1f s; the stuck node of docs/F1.md needs 3.3-era code (F1-replay shows what its votes do)", r.Version.Version, rj.PeerRound-rj.OwnRound, rj.Took.Seconds())
 				}
 			} else {
-				r.Record.Finding(f1 != nil && f1.Node == node, node, "F1 finding on the stuck %s: %v", node, f1 != nil)
+				r.Record.Finding(foundOn(rj.Findings, detect.F1, node) != nil, node, "the F1 detector on the stuck %s: %s", node, gradeOn(rj.Findings, detect.F1, node))
 			}
 			return nil
 		}},
@@ -424,9 +425,10 @@ func planF1Replay(r *Run) []Step {
 			stuck := res.FollowerInfo == nil && res.Decided == "" && !res.Serving && strings.Contains(res.Log, "Notification time out")
 			r.Record.Failure(stuck, "zk1", "28-byte votes: peer epochs 0x%x (leader, from zxid 0x%x) and 0x%x (follower, from zxid 0x%x): decided %q, serving %v after %s",
 				SeedLeaderZxid>>32, SeedLeaderZxid, SeedFollowerZxid>>32, SeedFollowerZxid, res.Decided, res.Serving, watch)
-			f1 := r.sayFindings(res.Findings, detect.F1)
+			r.sayFindings(res.Findings, detect.F1)
+			f1 := foundOn(res.Findings, detect.F1, "zk1")
 			says := f1 != nil && (strings.Contains(f1.Explanation, "has the 1514 fix") || strings.Contains(f1.Explanation, "1514 is fixed"))
-			r.Record.Finding(f1 != nil && f1.Node == "zk1" && says, "zk1", "F1 finding on the replayed server that says 1514 itself is fixed here: %v", says)
+			r.Record.Finding(says, "zk1", "the F1 detector on the replayed server: %s; says 1514 itself is fixed here: %v", gradeOn(res.Findings, detect.F1, "zk1"), says)
 			if stuck {
 				r.Record.Note("%s: the votes quoted in docs/F1.md, sent byte for byte in the 3.3 format, keep a server LOOKING, but not because of the rounds: "+
 					"the receiver derives each peer's epoch from its zxid (leader 0x11, follower 0x12), and votes that disagree on the epoch never form a quorum", r.Version.Version)

@@ -380,9 +380,9 @@ func planF2(r *Run) []Step {
 			}
 			r.sayFindings(findings, detect.F2)
 			for _, n := range s.Ens.Nodes() {
-				f := findingOn(findings, detect.F2, n.Name)
+				f := foundOn(findings, detect.F2, n.Name)
 				ok := f != nil && slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "purging is disabled") })
-				r.Record.Finding(ok, n.Name, "F2 finding on %s saying purging is disabled: %v", n.Name, ok)
+				r.Record.Finding(ok, n.Name, "the F2 detector on %s: %s; says purging is disabled: %v", n.Name, gradeOn(findings, detect.F2, n.Name), ok)
 			}
 			return nil
 		}},
@@ -469,9 +469,10 @@ func planF2Disk(r *Run) []Step {
 				if err != nil {
 					return err
 				}
-				f := findingOn(detect.Detect(detect.Observations{Logs: []*detect.NodeLog{nl}}), detect.F2, first)
+				fs := detect.Detect(detect.Observations{Logs: []*detect.NodeLog{nl}})
+				f := foundOn(fs, detect.F2, first)
 				ok := f != nil && slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "No space left on device") })
-				r.Record.Finding(ok, first, "F2 finding on %s citing \"No space left on device\": %v", first, ok)
+				r.Record.Finding(ok, first, "the F2 detector on %s's log: %s; cites \"No space left on device\": %v", first, gradeOn(fs, detect.F2, first), ok)
 			}
 			return r.End(ctx, ens)
 		}},

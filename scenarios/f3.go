@@ -299,11 +299,12 @@ func planF3(r *Run) []Step {
 			}
 			r.sayFindings(findings, detect.F3)
 			node := s.Ens.Node(1).Name
-			f := findingOn(findings, detect.F3, "")
+			f := foundOn(findings, detect.F3, node)
 			names := func(sub string) bool {
 				return f != nil && slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, sub) })
 			}
-			r.Record.Finding(names(hostA.Host) && names("max is "+strconv.Itoa(s.Limit)), node, "F3 finding on %s's log naming %s and max is %d: %v", node, hostA.Host, s.Limit, f != nil)
+			r.Record.Finding(names(hostA.Host) && names("max is "+strconv.Itoa(s.Limit)), node, "the F3 detector on %s's log: %s; names %s and max is %d: %v",
+				node, gradeOn(findings, detect.F3, node), hostA.Host, s.Limit, names(hostA.Host) && names("max is "+strconv.Itoa(s.Limit)))
 			return nil
 		}},
 		{Name: "is also fixed on the client side: processes that share one session each stay under the limit", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {

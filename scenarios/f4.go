@@ -351,12 +351,12 @@ func stuckCell(ctx context.Context, r *Run, ens *harness.Ensemble, c F4Cell, tri
 	if err != nil {
 		return err
 	}
-	f4 := r.sayFindings(c.Findings, detect.F4)
+	r.sayFindings(c.Findings, detect.F4)
 	if exited {
 		// A dead server is seen by its exit, not by a detector of elections.
 		rec.Evidence("zk1", "the server exited with code %d", code)
 	} else {
-		rec.Finding(f4 != nil && f4.Node == "zk1", "zk1", "F4 finding on the stuck zk1: %v", f4 != nil)
+		rec.Finding(foundOn(c.Findings, detect.F4, "zk1") != nil, "zk1", "the F4 detector on the stuck zk1: %s", gradeOn(c.Findings, detect.F4, "zk1"))
 	}
 	r.step("Remedies", "first the documented one (leave it, restart the others in ascending myid), then restarting zk1 alone, then removing the cause. Each has %s to bring zk1 back.", bound)
 	remedies, err := TryRemedies(ctx, ens, trigger, bound, rec)

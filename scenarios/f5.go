@@ -250,8 +250,8 @@ func planF5(r *Run) []Step {
 				f.Sent, f.Attempts, s.Rate, f.Achieved, x.ClientFailures, f.ConnectTO, f.P99Ms)
 			r.Record.Failure(x.Backlog == 50 && x.Overflows > 0, "zk1", "backlog (ss Send-Q of :2181) %d; ListenOverflows +%d, ListenDrops +%d during the flood", x.Backlog, x.Overflows, x.Drops)
 			r.step("Detector", "the F5 detector on the server's netstat counters.")
-			f5 := r.sayFindings(x.Findings, detect.F5)
-			r.Record.Finding(f5 != nil && f5.Node == "zk1", "zk1", "F5 finding on zk1's counters: %v", f5 != nil)
+			r.sayFindings(x.Findings, detect.F5)
+			r.Record.Finding(foundOn(x.Findings, detect.F5, "zk1") != nil, "zk1", "the F5 detector on zk1's counters and listeners: %s", gradeOn(x.Findings, detect.F5, "zk1"))
 			return nil
 		}},
 		{Name: "is not fixed by the kernel limits alone while ZooKeeper passes 50", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
