@@ -42,8 +42,10 @@ func readFieldSources(t *testing.T) []fieldEntry {
 }
 
 // diagnoseField runs the detectors on one excerpt as `zkchaos diagnose`
-// would: a .txt is netstat/ss output, anything else a log.
-func diagnoseField(t *testing.T, file string) []Finding {
+// would: a .txt is netstat/ss output, anything else a log. A failure excerpt
+// must be recognised as ZooKeeper's; a negative may hold none of its lines
+// (a Kafka broker's own log), which diagnose reports as such.
+func diagnoseField(t *testing.T, file, label string) []Finding {
 	t.Helper()
 	p := fixtures + "field/" + file
 	r, err := os.Open(p)
@@ -63,7 +65,7 @@ func diagnoseField(t *testing.T, file string) []Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Events == 0 && !n.Layout {
+	if n.Events == 0 && !n.Layout && label != "healthy" && label != "other" {
 		t.Errorf("%s: no ZooKeeper line recognised", file)
 	}
 	return Detect(Observations{Logs: []*NodeLog{n}})
@@ -105,7 +107,7 @@ func TestFieldCorpus(t *testing.T) {
 			sc = &fieldScore{perLabel: map[string][2]int{}}
 			scores[e.set] = sc
 		}
-		fs := diagnoseField(t, e.file)
+		fs := diagnoseField(t, e.file, e.label)
 		var got []string
 		for _, f := range fs {
 			got = append(got, fmt.Sprintf("%s/%s", f.Failure, f.GradeOrFound()))
@@ -164,7 +166,7 @@ func TestFieldCorpus(t *testing.T) {
 }
 
 // The holdout set's floor: its score when measured (see fixtures/field/README.md).
-const holdoutMinHits, holdoutMaxAlarms = 0, 1 << 30
+const holdoutMinHits, holdoutMaxAlarms = 9, 0
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string
