@@ -276,6 +276,10 @@ func Notes(o Observations) []string {
 		if n.slow.n > 0 {
 			out = append(out, fmt.Sprintf("%s was %s (not F1 or F4: it joined)", nodeDesc(n), n.slow.lines[0]))
 		}
+		if p := n.disk2.partial; p.n > 0 && n.disk.noSpace.n == 0 {
+			out = append(out, fmt.Sprintf("%s found its transaction log cut in the middle of a record (the process died while writing: "+
+				"a crash, a kill or a full disk; not F2 on its own, check `df` on the dataDir): %s", nodeDesc(n), p.lines[0]))
+		}
 	}
 	return out
 }
@@ -849,6 +853,14 @@ func DetectF2(o Observations) []Finding {
 			}
 			continue
 		}
+		// The error must be ZooKeeper's: on a line of its own logging, or in
+		// a log where ZooKeeper stopped itself ("Severe unrecoverable error",
+		// whose exception line carries the text). A Kafka broker's full log
+		// dir prints the same text in a log with no ZooKeeper line: not F2.
+		zkOwned := n.disk.noSpaceZK > 0 || n.disk.severe.n > 0
+		if !zkOwned && !n.Layout {
+			continue
+		}
 		ev := append(n.disk.severe.evidence(), n.disk.noSpace.evidence()...)
 		t := n.disk.noSpace.first
 		if s := n.disk.severe.first; !s.IsZero() && (t.IsZero() || s.Before(t)) {
@@ -860,7 +872,14 @@ func DetectF2(o Observations) []Finding {
 		}
 		expl += ": the end of unbounded dataDir growth (F2). The other servers write the same transactions and are " +
 			"likely close to the same end, which would lose the quorum."
-		out = append(out, Finding{Failure: F2, Grade: Found, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedyF2})
+		grade := Found
+		if !zkOwned {
+			grade = Suspected
+			expl += " Suspected, not found: the line is not one of ZooKeeper's own (no ZooKeeper class or thread on it, and " +
+				"ZooKeeper did not stop itself in the input), so another program in the same log may own that disk. Confirm " +
+				"with `df` on the dataDir and dataLogDir and the ZooKeeper server's own log."
+		}
+		out = append(out, Finding{Failure: F2, Grade: grade, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedyF2})
 	}
 	return out
 }
@@ -872,8 +891,9 @@ const remedyF2 = "Free space in the dataDir (zkCleanup.sh / PurgeTxnLog -n 3 kee
 // f2Indirect suspects a full disk from what it leaves when the error text
 // itself is not in the input: a snapshot deleted because it came out empty
 // (ZOOKEEPER-3082: its write failed before the first byte) and then the
-// server's "Severe unrecoverable error", or a transaction log whose last
-// record is cut ("Last transaction was partial", a write that died).
+// server's "Severe unrecoverable error". A transaction log whose last record
+// is cut ("Last transaction was partial") is left by any death while writing
+// (a crash, a kill, a restart loop) as much as by a full disk: a note only.
 func f2Indirect(n *NodeLog) (Finding, bool) {
 	h := &n.disk2
 	var ev []string
@@ -885,11 +905,6 @@ func f2Indirect(n *NodeLog) (Finding, bool) {
 		t = h.emptySnap.first
 		why = "its new snapshot came out empty and was deleted (\"Deleted empty snapshot file\": the write failed before its first " +
 			"byte), then the server stopped (\"Severe unrecoverable error\"). That is what a full disk does"
-	case h.partial.n > 0:
-		ev = h.partial.evidence()
-		t = h.partial.first
-		why = "its transaction log ends in the middle of a record (\"Last transaction was partial\"): the process died while " +
-			"writing. A full disk leaves this, and so does a crash or a kill"
 	default:
 		return Finding{}, false
 	}
@@ -973,6 +988,16 @@ func DetectF5(o Observations) []Finding {
 			t = growthTime(obs.Snapshots)
 		}
 		full := false
+		onPort := false
+		for _, l := range obs.Listeners {
+			onPort = onPort || int64(l.Port) == port
+		}
+		if len(obs.Listeners) > 0 && !onPort {
+			// The input lists the listening sockets and ZooKeeper's client
+			// port is not among them: the overflowing queue is another
+			// program's (a host running no ZooKeeper, or a namespace without it).
+			continue
+		}
 		for _, l := range obs.Listeners {
 			if int64(l.Port) != port {
 				continue

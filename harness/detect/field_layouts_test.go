@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,89 @@ func TestSplitAndWrappedLines(t *testing.T) {
 	}
 	if f.timeouts != 1 {
 		t.Fatalf("Feed: wrapped time out not read: %d", f.timeouts)
+	}
+}
+
+// "No space left on device" is F2 only when it is ZooKeeper's: on a line of
+// its own logging or where ZooKeeper stopped itself. A log holding no
+// ZooKeeper line at all (a Kafka broker's own log dir) gives nothing; a log
+// mixing other programs' lines with ZooKeeper's gives a suspicion.
+func TestNoSpaceMustBeZooKeepers(t *testing.T) {
+	kafka := logOf("broker",
+		"[2024-03-08 16:42:33,730] ERROR Error while appending records to foo-0 in dir /data: java.io.IOException: No space left on device (kafka.server.LogDirFailureChannel)")
+	if fs := Detect(Observations{Logs: []*NodeLog{kafka}}); len(fs) != 0 {
+		t.Fatalf("a Kafka log's own disk: got %s", failures(fs))
+	}
+	mixed := logOf("compose",
+		"zk-1     | 2024-03-08 16:42:30,000 [myid:1] - INFO  [main:o.a.z.s.q.QuorumPeer@1234] - LOOKING",
+		"kafka-1  | [2024-03-08 16:42:33,730] ERROR Error while appending records to foo-0 in dir /data: java.io.IOException: No space left on device (kafka.server.LogDirFailureChannel)")
+	fs := Detect(Observations{Logs: []*NodeLog{mixed}})
+	if failures(fs) != "F2@compose" || fs[0].Grade != Suspected {
+		t.Fatalf("a line of another program in a ZooKeeper log: got %s", failures(fs))
+	}
+	zk := logOf("zk1",
+		"2024-03-08 16:42:33,730 [myid:1] - ERROR [SyncThread:1:o.a.z.s.ZooKeeperCriticalThread@49] - Severe unrecoverable error, from thread : SyncThread:1",
+		"java.io.IOException: No space left on device")
+	fs = Detect(Observations{Logs: []*NodeLog{zk}})
+	if failures(fs) != "F2@zk1" || fs[0].Grade != Found {
+		t.Fatalf("ZooKeeper's own: got %s", failures(fs))
+	}
+}
+
+// A partial last transaction is what any death while writing leaves: a note,
+// not F2.
+func TestPartialTransactionIsANote(t *testing.T) {
+	n := logOf("zk2", "2018-01-11 15:01:54,593 ERROR org.apache.zookeeper.server.persistence.Util: Last transaction was partial.")
+	o := Observations{Logs: []*NodeLog{n}}
+	if fs := Detect(o); len(fs) != 0 {
+		t.Fatalf("got %s", failures(fs))
+	}
+	mustContain(t, "notes", strings.Join(Notes(o), "\n"), "cut in the middle of a record", "not F2 on its own")
+}
+
+// A larger id whose votes reach the node has dialled back: the tie-break
+// resolved, and an election stuck after it is not F4.
+func TestHaveSmallerThenVotesFromThatPeerIsNotF4(t *testing.T) {
+	p := func(ts, msg string) string { return "2017-04-11 " + ts + " [myid:0] - " + msg }
+	vote := func(ts string, leader, sid int, round string) string {
+		return p(ts, fmt.Sprintf("Notification: 1 (message format version), %d (n.leader), 0x724cd3601 (n.zxid), %s (n.round), LOOKING (n.state), %d (n.sid), 0x7 (n.peerEpoch) LOOKING (my state)", leader, round, sid))
+	}
+	lines := []string{
+		p("11:19:13,037", "LOOKING"),
+		vote("11:19:13,663", 0, 0, "0x8"),
+		p("11:19:13,675", "Have smaller server identifier, so dropping the connection: (2, 0)"),
+		vote("11:19:13,730", 2, 2, "0x8"),
+		p("11:19:13,930", "Notification time out: 400"),
+		p("11:19:14,331", "Notification time out: 800"),
+		p("11:19:15,131", "Notification time out: 1600"),
+		p("11:19:16,732", "Notification time out: 3200"),
+		p("11:19:22,010", "Notification time out: 6400"),
+	}
+	if fs := Detect(Observations{Logs: []*NodeLog{logOf("zk0", lines...)}}); len(fs) != 0 {
+		t.Fatalf("dial-back arrived: got %s", failures(fs))
+	}
+	// without the vote of myid 2 the dial-back is missing: F4
+	without := append(append([]string{}, lines[:3]...), lines[4:]...)
+	if fs := Detect(Observations{Logs: []*NodeLog{logOf("zk0", without...)}}); failures(fs) != "F4@zk0" {
+		t.Fatalf("dial-back missing: got %s", failures(fs))
+	}
+}
+
+// netstat counters with an `ss -ltn` listing that holds no ZooKeeper client
+// port belong to another program's socket: not F5.
+func TestListenOverflowOnAnotherPort(t *testing.T) {
+	in := "3220 times the listen queue of a socket overflowed\n3220 SYNs to LISTEN sockets dropped\n" +
+		"State Recv-Q Send-Q Local Address:Port Peer Address:Port\nLISTEN 0 50 *:20880 *:*\n"
+	obs, err := ParseNet("provider", strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := Detect(Observations{Net: []NetObservation{obs}}); len(fs) != 0 {
+		t.Fatalf("got %s", failures(fs))
+	}
+	in2 := strings.Replace(in, "*:20880", "*:2181", 1)
+	obs, _ = ParseNet("zk1", strings.NewReader(in2))
+	if fs := Detect(Observations{Net: []NetObservation{obs}}); failures(fs) != "F5@zk1" {
+		t.Fatalf("client port listed: got %s", failures(fs))
 	}
 }

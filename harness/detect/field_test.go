@@ -13,8 +13,10 @@ import (
 // fieldEntry is one row of fixtures/field/SOURCES.tsv: a real excerpt a
 // ZooKeeper user published, its label (F1..F5, "F1|F4" for a stuck election
 // either could explain, healthy, or other: a failure none of F1-F5) and the
-// grade expected (found, suspected, none).
-type fieldEntry struct{ file, label, expect, source string }
+// grade expected (found, suspected, none), and its set: "tune" (the
+// detectors' rules were written or changed while looking at it) or
+// "holdout" (added before the detectors were run on it, never tuned on).
+type fieldEntry struct{ file, label, expect, source, set string }
 
 func readFieldSources(t *testing.T) []fieldEntry {
 	t.Helper()
@@ -30,14 +32,20 @@ func readFieldSources(t *testing.T) []fieldEntry {
 		if first || len(c) < 4 {
 			continue
 		}
-		out = append(out, fieldEntry{c[0], c[1], c[2], c[3]})
+		set := "tune"
+		if len(c) > 6 && c[6] != "" {
+			set = c[6]
+		}
+		out = append(out, fieldEntry{c[0], c[1], c[2], c[3], set})
 	}
 	return out
 }
 
 // diagnoseField runs the detectors on one excerpt as `zkchaos diagnose`
-// would: a .txt is netstat/ss output, anything else a log.
-func diagnoseField(t *testing.T, file string) []Finding {
+// would: a .txt is netstat/ss output, anything else a log. A failure excerpt
+// must be recognised as ZooKeeper's; a negative may hold none of its lines
+// (a Kafka broker's own log), which diagnose reports as such.
+func diagnoseField(t *testing.T, file, label string) []Finding {
 	t.Helper()
 	p := fixtures + "field/" + file
 	r, err := os.Open(p)
@@ -57,41 +65,66 @@ func diagnoseField(t *testing.T, file string) []Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Events == 0 && !n.Layout {
+	if n.Events == 0 && !n.Layout && label != "healthy" && label != "other" {
 		t.Errorf("%s: no ZooKeeper line recognised", file)
 	}
 	return Detect(Observations{Logs: []*NodeLog{n}})
 }
 
-// TestFieldCorpus scores the detectors on the field corpus: recall on the
-// failure excerpts (the labelled failure among the findings) and false
-// alarms on the healthy and other excerpts (any finding of F1-F5). The
-// floors are the measured result when written; a change that lowers them
-// fails here.
+// fieldScore is the result on one set of the corpus.
+type fieldScore struct {
+	hits, positives, alarms, negatives, gradeOK int
+	perLabel                                    map[string][2]int
+}
+
+func (sc fieldScore) String() string {
+	var labels []string
+	for l, c := range sc.perLabel {
+		labels = append(labels, fmt.Sprintf("%s %d/%d", l, c[0], c[1]))
+	}
+	return fmt.Sprintf("recall %d/%d, false alarms %d/%d, grade as labelled %d/%d; per label (right/total): %s",
+		sc.hits, sc.positives, sc.alarms, sc.negatives, sc.gradeOK, sc.hits, strings.Join(sortedStrings(labels), ", "))
+}
+
+// TestFieldCorpus scores the detectors on the field corpus, per set: recall
+// on the failure excerpts (the labelled failure among the findings) and
+// false alarms on the healthy and other excerpts (any finding of F1-F5).
+// The tune set must score perfectly (its rules were written against it);
+// the holdout set's floor is its measured result when its excerpts were
+// added, before any rule looked at them: a change that lowers it fails.
 func TestFieldCorpus(t *testing.T) {
-	const minRecall, maxFalseAlarms = 1.0, 0
-	entries := readFieldSources(t)
-	var hits, positives, alarms, negatives, gradeOK int
-	perLabel := map[string][2]int{}
-	for _, e := range entries {
-		fs := diagnoseField(t, e.file)
+	floors := map[string]struct {
+		minHits, maxAlarms int
+		all                bool
+	}{
+		"tune":    {all: true},
+		"holdout": {minHits: holdoutMinHits, maxAlarms: holdoutMaxAlarms},
+	}
+	scores := map[string]*fieldScore{}
+	for _, e := range readFieldSources(t) {
+		sc := scores[e.set]
+		if sc == nil {
+			sc = &fieldScore{perLabel: map[string][2]int{}}
+			scores[e.set] = sc
+		}
+		fs := diagnoseField(t, e.file, e.label)
 		var got []string
 		for _, f := range fs {
 			got = append(got, fmt.Sprintf("%s/%s", f.Failure, f.GradeOrFound()))
 		}
-		c := perLabel[e.label]
+		c := sc.perLabel[e.label]
 		c[1]++
 		switch e.label {
 		case "healthy", "other":
-			negatives++
+			sc.negatives++
 			if len(fs) > 0 {
-				alarms++
-				t.Errorf("false alarm on %s (%s): %s", e.file, e.label, strings.Join(got, ", "))
+				sc.alarms++
+				t.Logf("%s: false alarm on %s (%s): %s", e.set, e.file, e.label, strings.Join(got, ", "))
 			} else {
 				c[0]++
 			}
 		default:
-			positives++
+			sc.positives++
 			hit, graded := false, false
 			for _, f := range fs {
 				if strings.Contains(e.label, string(f.Failure)) {
@@ -100,29 +133,47 @@ func TestFieldCorpus(t *testing.T) {
 				}
 			}
 			if hit {
-				hits++
+				sc.hits++
 				c[0]++
 				if graded {
-					gradeOK++
+					sc.gradeOK++
 				} else {
-					t.Logf("%s: right failure, grade differs from %s: %s", e.file, e.expect, strings.Join(got, ", "))
+					t.Logf("%s: %s: right failure, grade differs from %s: %s", e.set, e.file, e.expect, strings.Join(got, ", "))
 				}
 			} else {
-				t.Errorf("missed %s (%s): %s", e.file, e.label, strings.Join(got, ", "))
+				t.Logf("%s: missed %s (%s): %s", e.set, e.file, e.label, strings.Join(got, ", "))
 			}
 		}
-		perLabel[e.label] = c
+		sc.perLabel[e.label] = c
 	}
-	var labels []string
-	for l, c := range perLabel {
-		labels = append(labels, fmt.Sprintf("%s %d/%d", l, c[0], c[1]))
+	for _, set := range sortedStrings(mapKeys(scores)) {
+		sc := scores[set]
+		t.Logf("field corpus, %s set: %s", set, sc)
+		fmt.Printf("field corpus, %s set: recall %d/%d, false alarms %d/%d\n", set, sc.hits, sc.positives, sc.alarms, sc.negatives)
+		fl, ok := floors[set]
+		if !ok {
+			t.Errorf("SOURCES.tsv: unknown set %q (tune or holdout)", set)
+			continue
+		}
+		minHits, maxAlarms := fl.minHits, fl.maxAlarms
+		if fl.all {
+			minHits, maxAlarms = sc.positives, 0
+		}
+		if sc.positives == 0 || sc.hits < minHits || sc.alarms > maxAlarms {
+			t.Errorf("%s set below its floor: recall %d/%d (want >= %d), false alarms %d (want <= %d)", set, sc.hits, sc.positives, minHits, sc.alarms, maxAlarms)
+		}
 	}
-	t.Logf("field corpus: recall %d/%d, false alarms %d/%d, grade as labelled %d/%d; per label (right/total): %s",
-		hits, positives, alarms, negatives, gradeOK, hits, strings.Join(sortedStrings(labels), ", "))
-	fmt.Printf("field corpus: recall %d/%d, false alarms %d/%d\n", hits, positives, alarms, negatives)
-	if positives == 0 || float64(hits) < minRecall*float64(positives) || alarms > maxFalseAlarms {
-		t.Errorf("below the floor: recall %d/%d (want >= %.0f%%), false alarms %d (want <= %d)", hits, positives, 100*minRecall, alarms, maxFalseAlarms)
+}
+
+// The holdout set's floor: its score when measured (see fixtures/field/README.md).
+const holdoutMinHits, holdoutMaxAlarms = 9, 0
+
+func mapKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
 	}
+	return out
 }
 
 func sortedStrings(s []string) []string {

@@ -114,6 +114,9 @@ type tooManyAgg struct {
 type diskAgg struct {
 	noSpace sample
 	severe  sample
+	// noSpaceZK counts the "No space left on device" lines that carry a mark
+	// of ZooKeeper's own logging (its classes, threads, "[myid:").
+	noSpaceZK int64
 }
 
 // diskHints are the indirect signs of a full disk (F2 suspected).
@@ -160,13 +163,14 @@ type episode struct {
 
 	haveSmaller sample
 	smallerSIDs map[int64]bool
+	votedSIDs   map[int64]bool // peers whose votes reached this node in the episode
 	cannotOpen  sample
 	closedByEnd bool
 }
 
 func newEpisode(ev *Event) *episode {
 	return &episode{start: ev.Time, first: ev.Line, myRound: -1, maxLookRound: -1, quorumLeader: -1,
-		ooe: map[int64]Notification{}, ooeLines: map[int64]string{}, smallerSIDs: map[int64]bool{}}
+		ooe: map[int64]Notification{}, ooeLines: map[int64]string{}, smallerSIDs: map[int64]bool{}, votedSIDs: map[int64]bool{}}
 }
 
 // Feed adds one log line (without or with its newline).
@@ -345,6 +349,9 @@ func (n *NodeLog) Handle(ev Event) {
 		t.limitStr = limitText(ev)
 	case EventNoSpace:
 		n.disk.noSpace.add(&ev)
+		if hasZKMark([]byte(ev.Line)) {
+			n.disk.noSpaceZK++
+		}
 	case EventSevereError:
 		n.disk.severe.add(&ev)
 	case EventClientConnectTimeout:
@@ -393,6 +400,9 @@ func (n *NodeLog) notification(ev *Event) {
 	own := n.MyID >= 0 && v.SID == n.MyID
 	if !own {
 		ep.peerVotes++
+		if v.SID >= 0 && len(ep.votedSIDs) < maxPeers {
+			ep.votedSIDs[v.SID] = true
+		}
 	}
 	switch v.State {
 	case "LOOKING":
@@ -566,6 +576,23 @@ func (ep *episode) otherRoundLeader() (Notification, bool) {
 	return Notification{}, false
 }
 
+// dialBackMissing: some larger id this node dropped ("Have smaller server
+// identifier") never reached it in the episode. A vote from that id proves
+// its dial-back arrived (the only election channel between the two is the
+// one the larger id opens), so the tie-break resolved and whatever keeps the
+// node LOOKING is not F4. Without ids in the lines it cannot tell: missing.
+func (ep *episode) dialBackMissing() bool {
+	if len(ep.smallerSIDs) == 0 {
+		return true
+	}
+	for sid := range ep.smallerSIDs {
+		if !ep.votedSIDs[sid] {
+			return true
+		}
+	}
+	return false
+}
+
 // stuckElection marks a LOOKING stretch that is stuck but shows neither F1's
 // votes nor F4's tie-break line: both are suspected.
 const stuckElection Failure = "F1|F4"
@@ -595,7 +622,7 @@ func classifyEpisode(ep *episode, n *NodeLog) verdict {
 			}
 		}
 	}
-	if ep.haveSmaller.n > 0 {
+	if ep.haveSmaller.n > 0 && ep.dialBackMissing() {
 		switch {
 		case !ep.evidence:
 			// only "Have smaller ..." lines and nothing about the state: the
@@ -614,7 +641,10 @@ func classifyEpisode(ep *episode, n *NodeLog) verdict {
 	}
 	// Peers that answer LEADING/FOLLOWING in its own round can reach it and
 	// are not in another round: neither F1 nor F4 then.
-	if strong && ep.cannotOpen.n == 0 && len(ep.ooe) == 0 {
+	// A tie-break whose dial-back arrived shows the peers reach it: not F4,
+	// and without LEADING/FOLLOWING answers not F1 either.
+	resolved := ep.haveSmaller.n > 0 && !ep.dialBackMissing()
+	if strong && !resolved && ep.cannotOpen.n == 0 && len(ep.ooe) == 0 {
 		return verdict{stuckElection, Suspected}
 	}
 	return verdict{}
