@@ -24,6 +24,8 @@ var Catalog = []Entry{
 		DocumentedFix: fixAutopurge, Plan: planF2},
 	{Name: "F2-disk", Title: "dataDir/version-2 on a 150m disk: nodes die until the quorum is lost", Minutes: 2,
 		Labels: []string{"disk"}, DocumentedFix: fixAutopurge, Plan: planF2Disk},
+	{Name: "F2-prealloc", Title: "Disk footprint of the same load with preAllocSize 64 MiB (default) and 4 MiB", Minutes: 1,
+		Skip: func(v harness.Version) bool { return v.Version != harness.Versions[len(harness.Versions)-1].Version }, Plan: planF2Prealloc},
 	{Name: "F3", Title: "Some processes on one client host cannot connect (maxClientCnxns)", Minutes: 1,
 		DocumentedFix: fixRaiseLimit, Plan: planF3},
 	{Name: "F4", Title: "Have smaller server identifier: the smallest myid restarted last, its peers unable to dial back", Minutes: 3,

@@ -41,6 +41,8 @@ var Expected = map[string]map[string]Expectation{
 		Why: "autopurge is off by default; the start-up purge of a rolling restart keeps 3 snapshots"}},
 	"F2-disk": {anyVersion: {Reproduced: true, Detected: true, Fix: reports.FixFails,
 		Why: "a burst fills the disk in seconds; autopurge runs every hour"}},
+	"F2-prealloc": {anyVersion: {Measured: true, Fix: reports.FixNotTried,
+		Why: "a measurement: preallocated logs are sparse; a smaller preAllocSize shrinks what ls shows"}},
 	"F3": {anyVersion: {Reproduced: true, Detected: true, Fix: reports.FixWorks,
 		Why: "maxClientCnxns limits sessions per client IP on every version"}},
 	"F4": {anyVersion: {Reproduced: true, Detected: true, Fix: reports.FixFails,

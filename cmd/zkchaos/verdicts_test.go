@@ -75,8 +75,8 @@ func TestCatalog(t *testing.T) {
 		return strings.Join(out, ",")
 	}
 	for q, want := range map[string]string{
-		"F1": "F1,F1-replay", "f4": "F4", "F4-restart-order": "F4-restart-order", "F2": "F2,F2-disk",
-		"all": "F1,F1-replay,F2,F2-disk,F3,F4,F5",
+		"F1": "F1,F1-replay", "f4": "F4", "F4-restart-order": "F4-restart-order", "F2": "F2,F2-disk,F2-prealloc",
+		"all": "F1,F1-replay,F2,F2-disk,F2-prealloc,F3,F4,F5",
 	} {
 		if got := names(q); got != want {
 			t.Errorf("Select(%q) = %s, want %s", q, got, want)
