@@ -81,9 +81,13 @@ engine-only: images
 outside-module: images
 	cd testdata/outside && $(GO) test -count=1 -v ./...
 
+# Parallel by default: every ensemble has its own network (/24) and run id, and the
+# specs mostly wait on servers, so more processes than cores pay off. PROCS=1 runs
+# them one at a time.
+PROCS ?= 4
 scenarios: images
 	@mkdir -p $(REPORTS)
-	$(GINKGO) -v --label-filter='$(TEST_LABELS)' --junit-report=junit.xml --json-report=report.json \
+	$(GINKGO) -v --procs=$(PROCS) --label-filter='$(TEST_LABELS)' --junit-report=junit.xml --json-report=report.json \
 		--output-dir=$(REPORTS) --timeout=40m ./scenarios; status=$$?; \
 		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; exit $$status
 

@@ -250,15 +250,20 @@ func DroppedElectionPackets(ctx context.Context, n *harness.Node) (int64, error)
 	return total, nil
 }
 
+// CauseBound is how long removing the cause may take to bring a stuck node
+// back: its election back-off reaches 60 s between notification rounds.
+const CauseBound = 90 * time.Second
+
 // TryRemedies measures, in turn, the documented remedy (leave myid 1, restart the others
 // in ascending myid), restarting myid 1 alone, and fixing the trigger's cause
 // (flush its firewall rules, or give it back its right server.1 line and restart
-// it), each given `bound` to bring myid 1 back. It stops at the first that works:
+// it), each given `bound` to bring myid 1 back (the last at least CauseBound).
+// It stops at the first that works:
 // after that nothing is stuck any more.
 func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, bound time.Duration, rec *reports.Record) ([]F4Remedy, error) {
 	stuck := ens.Node(1)
 	var out []F4Remedy
-	try := func(name string, apply func() error) (bool, error) {
+	try := func(name string, apply func() error, bound time.Duration) (bool, error) {
 		rec.Add(reports.KindFix, stuck.Name, "remedy: %s", name)
 		t0 := time.Now()
 		if err := apply(); err != nil {
@@ -314,8 +319,14 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, 
 			return stuck.Restart(ctx)
 		}})
 	}
-	for _, r := range remedies {
-		worked, err := try(r.name, r.apply)
+	for i, r := range remedies {
+		b := bound
+		if i == len(remedies)-1 {
+			// Removing the cause is expected to work; how soon depends on where
+			// the stuck node's election back-off is (up to 60 s between tries).
+			b = max(bound, CauseBound)
+		}
+		worked, err := try(r.name, r.apply, b)
 		if err != nil || worked {
 			return out, err
 		}
