@@ -35,7 +35,9 @@ func smokeSpecs(v harness.Version, nodes int) {
 			leader, err := ens.Leader(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ens.Followers(ctx)).To(HaveLen(nodes-1), "leader is %s", describe(leader))
-		}, SpecTimeout(30*time.Second))
+			// The first spec's time includes the BeforeAll's start, which parallel
+			// processes on 2 cores slow down.
+		}, SpecTimeout(2*time.Minute+30*time.Second))
 
 		It("reads on every node what was written on one", func(ctx SpecContext) {
 			writer, err := ens.Node(1).Connect(ctx)
