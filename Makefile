@@ -12,7 +12,7 @@ TEST_LABELS ?= !slow
 # what it creates itself (the harness library never changes this setting).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build setup images demo test unit examples scenarios portable engine-only outside-module slow upgrade matrix workshop report bench fuzz vet clean
+.PHONY: all build setup images demo test unit examples scenarios portable engine-only outside-module slow upgrade matrix workshop report profile bench fuzz vet clean
 
 all: build
 
@@ -48,6 +48,10 @@ matrix: images build
 F ?= F3
 workshop: images build
 	bin/zkchaos workshop $(F) $(if $(NO_PAUSE),--no-pause)
+
+## profile: where the last run's time went — per run and per phase (start, trigger, evidence, detect, fix, check, teardown)
+profile:
+	$(GO) run ./cmd/zkchaos profile --dir $(REPORTS)
 
 ## report: render reports/out/html from the run records in reports/out/runs (make test does this too)
 report:

@@ -111,6 +111,8 @@ type Record struct {
 	Regression    string  `json:"regression,omitempty"`
 	DocumentedFix string  `json:"documented_fix,omitempty"`
 	Verdict       Verdict `json:"verdict"`
+	// Steps say how long each step of the runner took, and in which phase.
+	Steps []StepTiming `json:"steps,omitempty"`
 	// Observations are what the verdict is computed from, in order.
 	Observations []Observation      `json:"observations,omitempty"`
 	Figures      map[string]float64 `json:"figures,omitempty"`
@@ -129,6 +131,20 @@ func (r *Record) Add(kind, node, format string, a ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Timeline = append(r.Timeline, Event{Time: time.Now().UTC(), Kind: kind, Node: node, Text: fmt.Sprintf(format, a...)})
+}
+
+// StepTiming is one step's duration.
+type StepTiming struct {
+	Name    string  `json:"name"`
+	Phase   string  `json:"phase"`
+	Seconds float64 `json:"seconds"`
+}
+
+// StepTime records how long a step took.
+func (r *Record) StepTime(name, phase string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Steps = append(r.Steps, StepTiming{Name: name, Phase: phase, Seconds: d.Seconds()})
 }
 
 // Figure records a measured number.

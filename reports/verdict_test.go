@@ -104,6 +104,6 @@ func TestObservationsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(back.Observations) != 3 || !back.Verdict.Reproduced || back.Verdict.Fix != FixWorks || back.DocumentedFix != "raise" {
-		t.Fatalf("%+v", back)
+		t.Fatalf("%+v", back.Verdict)
 	}
 }

@@ -325,14 +325,14 @@ func planF1(r *Run) []Step {
 	s.Record = r.Record
 	var rj Rejoin
 	return []Step{
-		{Name: "starts a 3-node ensemble", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "starts a 3-node ensemble", Phase: PhaseStart, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Symptom (F1, ZOOKEEPER-1514)", "a restarted node stays LOOKING; its log shows votes of a LEADING leader in round 831 while its own round is 1, and \"Notification time out\" doubling.")
 			r.step("Start a 3-node ensemble", "ZooKeeper %s. 1514 was fixed in 3.4.4: expect the real trigger NOT to keep the node out.", r.Version.Version)
 			ens, err := s.Start(ctx)
 			r.Adopt(ens)
 			return err
 		}},
-		{Name: "pushes the quorum's election round ahead with repeated leader elections", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "pushes the quorum's election round ahead with repeated leader elections", Phase: PhaseTrigger, Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Trigger: push the quorum's round ahead", "restart the leader %d times; each election raises the round.", s.Elections)
 			top, err := s.PushRound(ctx)
 			if err != nil {
@@ -342,7 +342,7 @@ func planF1(r *Run) []Step {
 			r.Record.Evidence("", "after %d leader restarts the leader announces round 0x%x", s.Elections, top)
 			return nil
 		}},
-		{Name: "restarts a follower into a quorum whose round is far ahead: it rejoins (the 1514 fix holds)", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "restarts a follower into a quorum whose round is far ahead: it rejoins (the 1514 fix holds)", Phase: PhaseTrigger, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Restart a follower", "its logical clock starts again from 1. Look for: notifications with round 0x1 (its own) and the leader's higher round; does it follow?")
 			var err error
 			if rj, err = s.RestartFollower(ctx, time.Minute); err != nil {
@@ -369,7 +369,7 @@ func planF1(r *Run) []Step {
 			}
 			return nil
 		}},
-		{Name: "tries the documented remedy where the follower stayed out: restart the leader", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "tries the documented remedy where the follower stayed out: restart the leader", Phase: PhaseFix, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Documented remedy", "restart the leader.")
 			if rj.Serving {
 				r.say("nothing to fix: %s rejoined by itself", rj.Node.Name)
@@ -415,7 +415,7 @@ func planF1Replay(r *Run) []Step {
 		return looking && len(res.Lines) > 0
 	}
 	return []Step{
-		{Name: "stays LOOKING on the quoted votes byte for byte (3.3 format): leader and follower disagree on the epoch", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "stays LOOKING on the quoted votes byte for byte (3.3 format): leader and follower disagree on the epoch", Phase: PhaseTrigger, Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Replay the reported votes", "one real server (myid 1) and two fake election peers (myids 2 and 3) that speak ZooKeeper %s's election protocol and answer with the exact votes quoted in docs/F1.md: leader 3 LEADING round 831, node 2 FOLLOWING round 832, in the 3.3 wire format. Look for: does the server follow?", r.Version.Version)
 			res, err := replay(ctx, r, ReplaySeed28)
 			if err != nil {
@@ -435,7 +435,7 @@ func planF1Replay(r *Run) []Step {
 			}
 			return nil
 		}},
-		{Name: "follows the announced leader when the same votes carry one epoch, although its round is 1", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "follows the announced leader when the same votes carry one epoch, although its round is 1", Phase: PhaseCheck, Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Replay with one epoch", "the same votes in the server's own format, both peers with epoch 0x12 — what a running 3.4.6+ quorum sends. Look for: FOLLOWERINFO at the fake leader's quorum port.")
 			res, err := replay(ctx, r, ReplaySeed)
 			if err != nil {
@@ -451,7 +451,7 @@ func planF1Replay(r *Run) []Step {
 			r.Record.Check("the F1 detector is silent on a server that followed", findingOn(res.Findings, detect.F1, "") == nil, "zk1", "F1 findings: %d", len(res.Findings))
 			return nil
 		}},
-		{Name: "does not lead on votes from another round (the ZOOKEEPER-1514 fix in checkLeader)", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "does not lead on votes from another round (the ZOOKEEPER-1514 fix in checkLeader)", Phase: PhaseCheck, Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Replay: the quorum names the server leader in another round", "peers 2 and 3 FOLLOWING leader 1 in round 0x%x. With the 1514 fix, checkLeader lets a node lead on out-of-election votes only in its own round.", SeedFollowRound)
 			res, err := replay(ctx, r, ReplaySelf)
 			if err != nil {

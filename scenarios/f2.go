@@ -336,14 +336,14 @@ func planF2(r *Run) []Step {
 	var before, grown map[int]Usage
 	var written int
 	return []Step{
-		{Name: "starts a 3-node ensemble with autopurge off (the default)", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "starts a 3-node ensemble with autopurge off (the default)", Phase: PhaseStart, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Symptom (F2)", "dataDir/version-2 grows until the disk is full; nobody purges it.")
 			r.step("Start a 3-node ensemble", "snapCount=%d (a snapshot every ~%d transactions), autopurge off (the default).", s.SnapCount, s.SnapCount)
 			ens, err := s.Start(ctx)
 			r.Adopt(ens)
 			return err
 		}},
-		{Name: "grows on every node under a bounded write load while autopurge is off", Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "grows on every node under a bounded write load while autopurge is off", Phase: PhaseTrigger, Timeout: 3 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Trigger", "write %d znodes of %d bytes. Look for: snapshots and logs piling up on every node.", s.Writes, s.Size)
 			var err error
 			if before, err = s.Usages(ctx); err != nil {
@@ -372,7 +372,7 @@ func planF2(r *Run) []Step {
 			r.Record.Figure("snapshots_after_load", float64(a.Snapshots))
 			return nil
 		}},
-		{Name: "is recognised by the F2 detector on every node's listing and zoo.cfg", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is recognised by the F2 detector on every node's listing and zoo.cfg", Phase: PhaseDetect, Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Detector", "the F2 detector on each node's dataDir listing and zoo.cfg.")
 			findings, err := s.Detect(ctx)
 			if err != nil {
@@ -386,7 +386,7 @@ func planF2(r *Run) []Step {
 			}
 			return nil
 		}},
-		{Name: "is fixed by autopurge: at most 3 snapshots remain, nothing is lost, the detector is clean", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is fixed by autopurge: at most 3 snapshots remain, nothing is lost, the detector is clean", Phase: PhaseFix, Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Fix (documented)", "autopurge.purgeInterval=1, autopurge.snapRetainCount=3, rolling restart (the purge runs at start).")
 			if err := s.EnableAutopurge(ctx, 3); err != nil {
 				return err
@@ -436,7 +436,7 @@ func planF2Disk(r *Run) []Step {
 	s.Record = r.Record
 	var unpurged FillResult
 	return []Step{
-		{Name: "kills nodes with a full disk until the quorum is lost", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "kills nodes with a full disk until the quorum is lost", Phase: PhaseTrigger, Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Trigger", "a 3-node ensemble whose dataDir is a %s disk; up to %d writes of %d bytes. Look for: nodes exiting with \"No space left on device\".", disk, writes, size)
 			ens, err := s.Start(ctx, harness.WithTmpfs("/data", disk))
 			r.Adopt(ens)
@@ -479,7 +479,7 @@ func planF2Disk(r *Run) []Step {
 		// purgeInterval is in hours: a burst that fills the disk in seconds is over
 		// before the first scheduled purge. The claim "with autopurge on, the same
 		// load survives" is measured here.
-		{Name: "tries autopurge on the same burst: it runs every hour, the disk fills in seconds", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "tries autopurge on the same burst: it runs every hour, the disk fills in seconds", Phase: PhaseFix, Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Fix (documented)", "the same disk and load with %s.", fixAutopurge)
 			if len(unpurged.Deaths) == 0 {
 				r.say("nothing to fix: no node died of the full disk")
@@ -536,7 +536,7 @@ func planF2Prealloc(r *Run) []Step {
 		return u, r.End(ctx, ens)
 	}
 	return []Step{
-		{Name: "measures the footprint of 3,000 writes with the default preAllocSize (64 MiB)", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "measures the footprint of 3,000 writes with the default preAllocSize (64 MiB)", Phase: PhaseTrigger, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Default preAllocSize", "3,000 writes of 1 KiB; the transaction logs are preallocated in 64 MiB steps.")
 			var err error
 			if def, err = measure(ctx, r); err != nil {
@@ -547,7 +547,7 @@ func planF2Prealloc(r *Run) []Step {
 			r.Record.Figure("allocated_MiB_default", float64(def.Allocated)/(1<<20))
 			return nil
 		}},
-		{Name: "shrinks what ls shows with preAllocSize=4096, not what the disk holds", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "shrinks what ls shows with preAllocSize=4096, not what the disk holds", Phase: PhaseFix, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("preAllocSize=4096 (4 MiB)", "the same writes.")
 			var err error
 			if small, err = measure(ctx, r, harness.WithConfig("preAllocSize", "4096")); err != nil {

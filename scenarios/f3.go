@@ -209,7 +209,7 @@ func planF3(r *Run) []Step {
 		return o
 	}
 	return []Step{
-		{Name: "starts a 3-node ensemble with a small maxClientCnxns", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "starts a 3-node ensemble with a small maxClientCnxns", Phase: PhaseStart, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Symptom (F3)", "several copies of a process on one client host: some connect, others never do.")
 			r.step("Start a 3-node ensemble", "maxClientCnxns=%d on every node (ZooKeeper's default is 60).", s.Limit)
 			ens, err := s.Start(ctx)
@@ -219,7 +219,7 @@ func planF3(r *Run) []Step {
 			}
 			return err
 		}},
-		{Name: "refuses exactly the sessions over maxClientCnxns from one host", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "refuses exactly the sessions over maxClientCnxns from one host", Phase: PhaseTrigger, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Trigger", "client host A (its own IP on the ensemble's network) starts %d processes, one session each, to %s. Look for: the last %d refused.",
 				s.Processes, s.Ens.Node(1).Name, s.Processes-s.Limit)
 			if err := s.MarkLog(ctx); err != nil {
@@ -243,7 +243,7 @@ func planF3(r *Run) []Step {
 			r.Record.Figure("sessions_refused", float64(len(hostA.Refused)))
 			return nil
 		}},
-		{Name: "still serves a second client host: the limit is per source IP", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "still serves a second client host: the limit is per source IP", Phase: PhaseCheck, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			hostB, err := s.OpenSessions(ctx, "host-b", 1, 1)
 			if err != nil {
 				return err
@@ -253,7 +253,7 @@ func planF3(r *Run) []Step {
 				"host B %s got %d session(s) while host A %s held %d", hostB.Host, len(hostB.Accepted), hostA.Host, len(hostA.Accepted))
 			return s.Release(ctx, hostB)
 		}},
-		{Name: "logs 'Too many connections from /<host A> - max is N' and counts the rejections", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "logs 'Too many connections from /<host A> - max is N' and counts the rejections", Phase: PhaseEvidence, Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Evidence that the fault happened", "what the server wrote and counted (%s's log, mntr).", s.Ens.Node(1).Name)
 			var lines, ips []string
 			var limits []int
@@ -291,7 +291,7 @@ func planF3(r *Run) []Step {
 			}
 			return nil
 		}},
-		{Name: "is recognised by the F3 detector, which names host A and the limit", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is recognised by the F3 detector, which names host A and the limit", Phase: PhaseDetect, Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Detector", "zkchaos diagnose's F3 detector on that log.")
 			findings, err := s.Detect(ctx)
 			if err != nil {
@@ -307,7 +307,7 @@ func planF3(r *Run) []Step {
 				node, gradeOn(findings, detect.F3, node), hostA.Host, s.Limit, names(hostA.Host) && names("max is "+strconv.Itoa(s.Limit)))
 			return nil
 		}},
-		{Name: "is also fixed on the client side: processes that share one session each stay under the limit", Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is also fixed on the client side: processes that share one session each stay under the limit", Phase: PhaseFix, Timeout: 2 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			const procs, each = 4, 3 // 12 sessions from 4 processes: over the limit of 10
 			r.step("Fix (client side)", "%d processes with %d sessions each exceed the limit; the same processes sharing one session each do not.", procs, each)
 			perThread, err := s.OpenSessions(ctx, "host-c", procs, each)
@@ -326,7 +326,7 @@ func planF3(r *Run) []Step {
 				procs, each, len(perThread.Refused), procs, len(shared.Accepted), len(shared.Refused), s.Limit)
 			return s.Release(ctx, shared)
 		}},
-		{Name: "is fixed by raising maxClientCnxns: every process connects and the detector is clean", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is fixed by raising maxClientCnxns: every process connects and the detector is clean", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Fix (documented)", "raise maxClientCnxns to %d with a rolling restart, one node at a time.", 2*s.Processes)
 			if err := s.Release(ctx, hostA); err != nil {
 				return err
@@ -350,7 +350,7 @@ func planF3(r *Run) []Step {
 				"after maxClientCnxns=%d: %d of %d sessions from %s accepted, %d findings", 2*s.Processes, len(again.Accepted), s.Processes, again.Host, len(findings))
 			return s.Release(ctx, again)
 		}},
-		{Name: "treats maxClientCnxns=0 as unlimited (measured, not assumed)", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "treats maxClientCnxns=0 as unlimited (measured, not assumed)", Phase: PhaseCheck, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			if err := s.RaiseLimit(ctx, 0); err != nil {
 				return err
 			}

@@ -393,7 +393,7 @@ func planF4(r *Run) []Step {
 	var ens *harness.Ensemble
 	var c F4Cell
 	return []Step{
-		{Name: "keeps the smallest myid out when its larger peers cannot dial it back (one-way drop, 3 nodes, restarted zk3, zk2, zk1)", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "keeps the smallest myid out when its larger peers cannot dial it back (one-way drop, 3 nodes, restarted zk3, zk2, zk1)", Phase: PhaseTrigger, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Symptom (F4)", "a node logs \"Have smaller server identifier, so dropping the connection\" and never serves; the reported cause is restarting the smallest myid last.")
 			r.step("Why", "election connections are kept only when the larger id dialled: myid 1 dials its peers, drops its own connections and waits for them to dial back. A plain restart in any order works; it fails when the larger peers cannot dial back.")
 			r.step("Trigger", "restart zk3, zk2, then zk1 (smallest last); zk1's firewall drops new connections to its election port from zk2 and zk3. Look for: zk1 stuck LOOKING, \"Have smaller server identifier\" on zk1, \"Cannot open channel to 1\" on its peers.")
@@ -402,7 +402,7 @@ func planF4(r *Run) []Step {
 			r.Adopt(ens)
 			return err
 		}},
-		{Name: "is named by the F4 detector on zk1, and measures the remedies: the documented one, zk1 alone, removing the cause", Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is named by the F4 detector on zk1, and measures the remedies: the documented one, zk1 alone, removing the cause", Phase: PhaseFix, Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			applied := slices.ContainsFunc(c.Evidence, func(e string) bool {
 				return strings.HasPrefix(e, "zk1: ") && strings.Contains(e, "Have smaller server identifier")
 			})
@@ -440,7 +440,7 @@ func planF4Order(r *Run) []Step {
 		nodes int
 		order string
 	}{{3, "ascending"}, {3, "descending"}, {3, "random"}, {5, "descending"}, {5, "random"}} {
-		steps = append(steps, Step{Name: fmt.Sprintf("rejoins after a plain restart of %d nodes in %s order", tc.nodes, tc.order), Timeout: time.Duration(tc.nodes) * bound,
+		steps = append(steps, Step{Name: fmt.Sprintf("rejoins after a plain restart of %d nodes in %s order", tc.nodes, tc.order), Phase: PhaseTrigger, Timeout: time.Duration(tc.nodes) * bound,
 			Do: func(ctx context.Context, r *Run) error {
 				order := asc(tc.nodes)
 				switch tc.order {
@@ -463,7 +463,7 @@ func planF4Order(r *Run) []Step {
 			}})
 	}
 	steps = append(steps,
-		Step{Name: "rejoins when myid 1 moves first (its peers restart after it and resolve the new address)", Timeout: 3 * bound, Do: func(ctx context.Context, r *Run) error {
+		Step{Name: "rejoins when myid 1 moves first (its peers restart after it and resolve the new address)", Phase: PhaseTrigger, Timeout: 3 * bound, Do: func(ctx context.Context, r *Run) error {
 			ens, c, err := cell(ctx, r, 3, asc(3), F4StaleIP, bound)
 			if err != nil {
 				return err
@@ -471,7 +471,7 @@ func planF4Order(r *Run) []Step {
 			r.Record.Check("myid 1 moved first rejoins", c.Rejoined, "zk1", "%s", c)
 			return r.End(ctx, ens)
 		}},
-		Step{Name: "measures the smallest myid restarted last on a new address", Timeout: 3 * bound, Do: func(ctx context.Context, r *Run) error {
+		Step{Name: "measures the smallest myid restarted last on a new address", Phase: PhaseTrigger, Timeout: 3 * bound, Do: func(ctx context.Context, r *Run) error {
 			ens, c, err := cell(ctx, r, 3, desc(3), F4StaleIP, bound)
 			if err != nil {
 				return err
@@ -513,7 +513,7 @@ func planF4Order(r *Run) []Step {
 			})
 		}},
 	} {
-		steps = append(steps, Step{Name: tc.name, Timeout: time.Duration(tc.nodes) * 4 * short, Do: func(ctx context.Context, r *Run) error {
+		steps = append(steps, Step{Name: tc.name, Phase: PhaseTrigger, Timeout: time.Duration(tc.nodes) * 4 * short, Do: func(ctx context.Context, r *Run) error {
 			ens, c, err := cell(ctx, r, tc.nodes, desc(tc.nodes), tc.trigger, short)
 			if err != nil {
 				return err
@@ -541,7 +541,7 @@ func planF4Order(r *Run) []Step {
 			return r.End(ctx, ens)
 		}})
 	}
-	steps = append(steps, Step{Name: "tabulates the cells", Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
+	steps = append(steps, Step{Name: "tabulates the cells", Phase: PhaseCheck, Timeout: time.Minute, Do: func(ctx context.Context, r *Run) error {
 		var b strings.Builder
 		fmt.Fprintf(&b, "| %s nodes | order | trigger | rejoined | seconds after the last start | stuck | detector | evidence |\n|---|---|---|---|---|---|---|---|\n", r.Version.Version)
 		for _, c := range table {

@@ -239,7 +239,7 @@ func planF5(r *Run) []Step {
 		r.Record.FixOutcome(name, status(works), "zk1", "backlog (Send-Q) %d (baseline %d); ListenOverflows +%d (baseline +%d)", x.Backlog, base.Backlog, x.Overflows, base.Overflows)
 	}
 	return []Step{
-		{Name: "overflows the accept queue of 50 under the reported rate, and the detector sees it", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "overflows the accept queue of 50 under the reported rate, and the detector sees it", Phase: PhaseTrigger, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			r.step("Symptom (F5)", "at 6-8K short connections per second some clients cannot connect; netstat -s counts \"times the listen queue of a socket overflowed\".")
 			x, err := run(ctx, r, 0)
 			if err != nil {
@@ -254,7 +254,7 @@ func planF5(r *Run) []Step {
 			r.Record.Finding(foundOn(x.Findings, detect.F5, "zk1") != nil, "zk1", "the F5 detector on zk1's counters and listeners: %s", gradeOn(x.Findings, detect.F5, "zk1"))
 			return nil
 		}},
-		{Name: "is not fixed by the kernel limits alone while ZooKeeper passes 50", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is not fixed by the kernel limits alone while ZooKeeper passes 50", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			x, err := run(ctx, r, 1)
 			if err != nil {
 				return err
@@ -262,7 +262,7 @@ func planF5(r *Run) []Step {
 			serverFix(r, variants[1].Name, x)
 			return nil
 		}},
-		{Name: "is relieved by clientPortListenBacklog=1024 where the option exists (ZOOKEEPER-974, 3.6.0+)", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is relieved by clientPortListenBacklog=1024 where the option exists (ZOOKEEPER-974, 3.6.0+)", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			x, err := run(ctx, r, 2)
 			if err != nil {
 				return err
@@ -274,7 +274,7 @@ func planF5(r *Run) []Step {
 			serverFix(r, fixBacklog, x)
 			return nil
 		}},
-		{Name: "is fixed on the client side: the same rate over long-lived sessions overflows nothing", Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+		{Name: "is fixed on the client side: the same rate over long-lived sessions overflows nothing", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 			x, err := run(ctx, r, 3)
 			if err != nil {
 				return err

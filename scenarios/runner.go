@@ -34,10 +34,22 @@ func (Quiet) Say(string, ...any)          {}
 type Step struct {
 	// Name says what the step shows; the Ginkgo specs use it as the spec's text.
 	Name string
+	// Phase says where the step's time goes (zkchaos profile).
+	Phase string
 	// Timeout bounds the step (the specs' SpecTimeout too).
 	Timeout time.Duration
 	Do      func(ctx context.Context, r *Run) error
 }
+
+// Step phases: where a run's time goes.
+const (
+	PhaseStart    = "start"    // ensembles started
+	PhaseTrigger  = "trigger"  // the fault applied and its failure observed
+	PhaseEvidence = "evidence" // more proof that it happened
+	PhaseDetect   = "detect"   // the detector run
+	PhaseFix      = "fix"      // documented fixes tried
+	PhaseCheck    = "check"    // other properties checked
+)
 
 // Entry is one scenario of the catalogue: data that the one runner (Run) executes
 // for the CLI (`zkchaos run`, `qualify`, `workshop`) and the Ginkgo specs alike.
@@ -128,7 +140,10 @@ func (r *Run) Do(ctx context.Context, i int) error {
 		defer cancel()
 	}
 	r.Record.Add(reports.KindStep, "", "%s", st.Name)
-	if err := st.Do(ctx, r); err != nil {
+	t0 := time.Now()
+	err := st.Do(ctx, r)
+	r.Record.StepTime(st.Name, st.Phase, time.Since(t0))
+	if err != nil {
 		return fmt.Errorf("%s: %w", st.Name, err)
 	}
 	return nil

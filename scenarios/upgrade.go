@@ -385,7 +385,7 @@ func (p UpgradePath) Entry() Entry {
 		}
 		checks := func(r *Run, u *Upgrade, res UpgradeResult, suffix string) { u.RecordChecks(r.Record, res, suffix) }
 		return []Step{
-			{Name: fmt.Sprintf("upgrades %s → %s node by node under a porcupine-checked workload", p.From.Version, p.To.Version), Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			{Name: fmt.Sprintf("upgrades %s → %s node by node under a porcupine-checked workload", p.From.Version, p.To.Version), Phase: PhaseTrigger, Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 				u = newUpgrade(r)
 				r.step("Rolling upgrade "+p.From.Version+" → "+p.To.Version, "%d nodes, %s, each on its own data volume; %d sessions write and read throughout.", p.Nodes, order, u.Clients)
 				var err error
@@ -404,7 +404,7 @@ func (p UpgradePath) Entry() Entry {
 				checks(r, u, first, "")
 				return nil
 			}},
-			{Name: "completes, with the documented workaround where a node did not start (ZOOKEEPER-3056)", Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			{Name: "completes, with the documented workaround where a node did not start (ZOOKEEPER-3056)", Phase: PhaseFix, Timeout: 8 * time.Minute, Do: func(ctx context.Context, r *Run) error {
 				if !first.Stopped {
 					r.Record.Check("the upgrade completes", u.Completed(first), "", "%d of %d nodes swapped and serving", len(first.Swaps), p.Nodes)
 					return nil

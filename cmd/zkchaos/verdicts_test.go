@@ -5,8 +5,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/reports"
 	"github.com/zkchaos/zkchaos/scenarios"
 )
 
@@ -57,7 +59,7 @@ func TestCatalog(t *testing.T) {
 				t.Errorf("%s on %s: no steps", e.Name, v.Version)
 			}
 			for _, st := range r.Steps {
-				if st.Name == "" || st.Timeout <= 0 || st.Do == nil {
+				if st.Name == "" || st.Timeout <= 0 || st.Do == nil || st.Phase == "" {
 					t.Errorf("%s on %s: step %+v", e.Name, v.Version, st)
 				}
 			}
@@ -84,5 +86,23 @@ func TestCatalog(t *testing.T) {
 	}
 	if _, err := scenarios.Select("F9"); err == nil {
 		t.Errorf("Select(F9): no error")
+	}
+}
+
+// The profile adds each step's time to its phase and puts what the specs spent
+// outside the steps (teardown) in "other".
+func TestProfile(t *testing.T) {
+	r := reports.New("F3", "x", "3.9.3")
+	r.StepTime("starts", scenarios.PhaseStart, 3*time.Second)
+	r.StepTime("refuses", scenarios.PhaseTrigger, 5*time.Second)
+	r.StepTime("raises", scenarios.PhaseFix, 10*time.Second)
+	var b strings.Builder
+	if err := writeProfile(&b, []*reports.Record{r}, 30*time.Second, map[string]time.Duration{"F3 on 3.9.3": 20 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| F3 on 3.9.3 | 20.0 | 3.0 | 5.0 | — | — | 10.0 | — | 2.0 |", "suite wall time 30 s for 20 s of runs"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
 	}
 }
