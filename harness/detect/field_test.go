@@ -166,7 +166,9 @@ func TestFieldCorpus(t *testing.T) {
 }
 
 // The holdout set's floor: its score when measured (see fixtures/field/README.md).
-const holdoutMinHits, holdoutMaxAlarms = 9, 0
+// The second batch of held-out excerpts added a false alarm no rule was changed
+// for (other/smart-cluster-blog-hosts-loopback.log), so it stays counted.
+const holdoutMinHits, holdoutMaxAlarms = 11, 1
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string
