@@ -166,7 +166,10 @@ func TestFieldCorpus(t *testing.T) {
 }
 
 // The holdout set's floor: its score when measured (see fixtures/field/README.md).
-const holdoutMinHits, holdoutMaxAlarms = 9, 0
+// The later held-out excerpts added two false alarms no rule was changed for
+// (other/smart-cluster-blog-hosts-loopback.log,
+// other/slow-leader-shutdown-fastforward.log), so they stay counted.
+const holdoutMinHits, holdoutMaxAlarms = 11, 2
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string
