@@ -133,6 +133,14 @@ func (r *Record) Add(kind, node, format string, a ...any) {
 	r.Timeline = append(r.Timeline, Event{Time: time.Now().UTC(), Kind: kind, Node: node, Text: fmt.Sprintf(format, a...)})
 }
 
+// MarkStarted sets the run's start to now: a record prepared ahead of its run
+// (the specs plan every run when they build their tree) starts with its first step.
+func (r *Record) MarkStarted() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Started = time.Now().UTC()
+}
+
 // StepTiming is one step's duration.
 type StepTiming struct {
 	Name    string  `json:"name"`

@@ -139,6 +139,9 @@ func (r *Run) Do(ctx context.Context, i int) error {
 		ctx, cancel = context.WithTimeout(ctx, st.Timeout)
 		defer cancel()
 	}
+	if i == 0 {
+		r.Record.MarkStarted()
+	}
 	r.Record.Add(reports.KindStep, "", "%s", st.Name)
 	t0 := time.Now()
 	err := st.Do(ctx, r)
