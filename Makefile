@@ -90,10 +90,11 @@ outside-module: images
 # them one at a time.
 PROCS ?= 4
 scenarios: images
-	@mkdir -p $(REPORTS)
+	@rm -rf $(REPORTS)/runs && mkdir -p $(REPORTS)
 	$(GINKGO) -v --procs=$(PROCS) --label-filter='$(TEST_LABELS)' --junit-report=junit.xml --json-report=report.json \
 		--output-dir=$(REPORTS) --timeout=40m ./scenarios; status=$$?; \
-		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; exit $$status
+		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; \
+		$(GO) run ./cmd/zkchaos profile --dir $(REPORTS) || true; exit $$status
 
 ## slow: the long experiments (restart-order matrices, upgrades, soak)
 slow: images

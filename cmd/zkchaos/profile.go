@@ -59,6 +59,9 @@ func writeProfile(w io.Writer, recs []*reports.Record, suite time.Duration, cont
 	sums := map[string]float64{}
 	var sumOther, sumTotal float64
 	for _, r := range recs {
+		if len(r.Steps) == 0 {
+			continue // written by an older zkchaos, or not by the runner
+		}
 		x := row{name: r.Scenario + " on " + r.Version, byPhase: map[string]float64{}}
 		for _, st := range r.Steps {
 			x.byPhase[st.Phase] += st.Seconds
