@@ -141,6 +141,7 @@ func (r *Run) Do(ctx context.Context, i int) error {
 	}
 	if i == 0 {
 		r.Record.MarkStarted()
+		r.Record.Figure("seed", float64(r.Seed))
 	}
 	r.Record.Add(reports.KindStep, "", "%s", st.Name)
 	t0 := time.Now()

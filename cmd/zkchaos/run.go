@@ -314,6 +314,7 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 			t0 := time.Now()
 			r := e.Begin(v, n, n.ProgressWriter())
 			r.Artifacts = filepath.Join(out, "artifacts", e.Name+"-"+v.Version)
+			r.Seed = time.Now().Unix() // F4-restart-order's random orders; recorded below
 			stopBeat := heartbeat(o.human, e.Name, v.Version, r, o.quiet)
 			rec, err := r.Execute(ctx)
 			stopBeat()
