@@ -1,6 +1,10 @@
-// Package scenarios holds the documented failures as plain Go: each scenario is a
-// sequence of steps (trigger, evidence, detector, fix) on a real ensemble that the
-// Ginkgo specs beside it assert on, and that the CLI can run without Ginkgo.
+// Package scenarios holds the documented failures as plain Go, as a catalogue
+// (Catalog, UpgradePaths): each entry is a sequence of steps (start, trigger,
+// evidence, detector, fix, checks) on real ensembles, run by one runner (Run) for
+// the Ginkgo specs beside it and for the CLI alike. Steps record observations;
+// the verdict is computed from them (reports), and compared with the expected
+// table (Expected, Compare; docs/verdicts.md). Only this package's tests know
+// Ginkgo.
 package scenarios
 
 import (
