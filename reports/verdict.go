@@ -98,7 +98,7 @@ func (r *Record) observe(o Observation, format string, a ...any) {
 //   - checks: the last outcome of each; any that did not hold fails the run.
 func (r *Record) judge() {
 	v := &r.Verdict
-	var triggers, failures, findings, triggered, failed, detected int
+	var triggers, failures, triggered, failed, detected int
 	v.Fixes, v.Checks = nil, nil
 	fixAt, checkAt := map[string]int{}, map[string]int{}
 	for _, o := range r.Observations {
@@ -114,26 +114,13 @@ func (r *Record) judge() {
 				failed++
 			}
 		case ObsFinding:
-			findings++
 			if o.Held {
 				detected++
 			}
 		case ObsFix:
-			fr := FixResult{Name: o.Name, Status: o.Status, Evidence: o.Evidence}
-			if i, ok := fixAt[o.Name]; ok {
-				v.Fixes[i] = fr
-			} else {
-				fixAt[o.Name] = len(v.Fixes)
-				v.Fixes = append(v.Fixes, fr)
-			}
+			v.Fixes = lastByName(v.Fixes, fixAt, o.Name, FixResult{Name: o.Name, Status: o.Status, Evidence: o.Evidence})
 		case ObsCheck:
-			cr := CheckResult{Name: o.Name, Held: o.Held, Evidence: o.Evidence}
-			if i, ok := checkAt[o.Name]; ok {
-				v.Checks[i] = cr
-			} else {
-				checkAt[o.Name] = len(v.Checks)
-				v.Checks = append(v.Checks, cr)
-			}
+			v.Checks = lastByName(v.Checks, checkAt, o.Name, CheckResult{Name: o.Name, Held: o.Held, Evidence: o.Evidence})
 		}
 	}
 	v.Triggered = triggers > 0 && triggered == triggers
@@ -154,6 +141,17 @@ func (r *Record) judge() {
 		}
 	}
 	v.Fixed = v.Fix == FixWorks
+}
+
+// lastByName keeps one entry per name, in the order names first appeared, each
+// the last outcome seen (at maps a name to its index in list).
+func lastByName[T any](list []T, at map[string]int, name string, x T) []T {
+	if i, ok := at[name]; ok {
+		list[i] = x
+		return list
+	}
+	at[name] = len(list)
+	return append(list, x)
 }
 
 // FailedChecks names the checks that did not hold.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zkchaos/zkchaos/harness"
@@ -142,7 +143,7 @@ func ExpectedMarkdown() string {
 				continue
 			}
 			b.WriteString(" " + expectationText(name, e) + " |")
-			if !containsString(whys, e.Why) {
+			if !slices.Contains(whys, e.Why) {
 				whys = append(whys, e.Why)
 			}
 		}
@@ -173,15 +174,6 @@ func expectationText(name string, e Expectation) string {
 		parts = append(parts, "not reproduced")
 	}
 	return strings.Join(append(parts, "fix "+fixWord(e.Fix)), " · ")
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // UpgradePaths are the rolling upgrades the suite qualifies: 3.8.0 → 3.9.3

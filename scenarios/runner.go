@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,14 +74,7 @@ type Entry struct {
 }
 
 // Slow says whether the entry is one of the long experiments.
-func (e Entry) Slow() bool {
-	for _, l := range e.Labels {
-		if l == "slow" {
-			return true
-		}
-	}
-	return false
-}
+func (e Entry) Slow() bool { return slices.Contains(e.Labels, "slow") }
 
 // Group is the failure an entry belongs to: F1-replay is F1's.
 func (e Entry) Group() string {
@@ -221,6 +215,6 @@ func (r *Run) Close(ctx context.Context) error {
 	return err
 }
 
-// say narrates a finding list's entries of one failure and says whether any.
+// step and say narrate through the run's Narrator.
 func (r *Run) step(title, format string, a ...any) { r.Narrator.Step(title, format, a...) }
 func (r *Run) say(format string, a ...any)         { r.Narrator.Say(format, a...) }
