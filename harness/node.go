@@ -397,6 +397,19 @@ func (n *Node) Exited(ctx context.Context) (exited bool, code int, err error) {
 	return !st.Running, st.ExitCode, nil
 }
 
+// Paused reports whether the node's container is paused (Pause).
+func (n *Node) Paused(ctx context.Context) (bool, error) {
+	c, err := n.container()
+	if err != nil {
+		return false, err
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return false, n.errorf("inspect", err)
+	}
+	return st.Paused, nil
+}
+
 // LogMark is the current end of the node's log; LogSince and WaitLog take it to look
 // only at what the node wrote afterwards (the log spans every start of the container).
 func (n *Node) LogMark(ctx context.Context) (int, error) {

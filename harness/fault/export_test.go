@@ -1,0 +1,7 @@
+package fault
+
+// Exported for the tests of package fault_test.
+var (
+	SumDropped = sumDropped
+	QdiscSent  = qdiscSent
+)
