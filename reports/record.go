@@ -133,6 +133,14 @@ func (r *Record) Add(kind, node, format string, a ...any) {
 	r.Timeline = append(r.Timeline, Event{Time: time.Now().UTC(), Kind: kind, Node: node, Text: fmt.Sprintf(format, a...)})
 }
 
+// AddEvent appends an event that carries its own time (e.g. a client error
+// measured from a history after the fact).
+func (r *Record) AddEvent(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Timeline = append(r.Timeline, e)
+}
+
 // MarkStarted sets the run's start to now: a record prepared ahead of its run
 // (the specs plan every run when they build their tree) starts with its first step.
 func (r *Record) MarkStarted() {

@@ -2,7 +2,9 @@ package scenarios_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +41,20 @@ var _ = Describe("The failure catalogue", func() {
 	Describe("Upgrade: rolling version changes under load", Label("upgrade"), func() {
 		for _, p := range scenarios.UpgradePaths() {
 			entrySpecs(p.Entry(), p.To)
+		}
+	})
+	// Exploratory runs: a seeded random schedule of faults from the fault
+	// library, 60 s per version, under a workload checked with porcupine
+	// (docs/explore.md). The seed is Ginkgo's (printed at the top of every run;
+	// ginkgo --seed N, or ZKCHAOS_EXPLORE_SEED, runs the same schedule again).
+	Describe("Exploratory runs: random faults, a linearizability check", Label("explore"), func() {
+		seed := GinkgoRandomSeed()
+		if s, err := strconv.ParseInt(os.Getenv("ZKCHAOS_EXPLORE_SEED"), 10, 64); err == nil {
+			seed = s
+		}
+		x := scenarios.Exploration{Seed: seed, Duration: 60 * time.Second}
+		for _, v := range harness.Versions {
+			entrySpecs(x.Entry(), v)
 		}
 	})
 })

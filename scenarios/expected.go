@@ -54,6 +54,8 @@ var Expected = map[string]map[string]Expectation{
 		"3.4.13":   {Reproduced: true, Detected: true, Fix: reports.FixNotAvailable, Why: "clientPortListenBacklog shipped in 3.6.0: 3.4.13 ignores the key, Send-Q stays 50"},
 		anyVersion: {Reproduced: true, Detected: true, Fix: reports.FixWorks, Why: "clientPortListenBacklog=1024 raises the accept queue and the overflows fall"},
 	},
+	"explore": {anyVersion: {Fix: reports.FixNotTried,
+		Why: "an exploration: its checks are the result — every fault took effect and healed, every node served again, the history is linearizable"}},
 	"upgrade-from-3.8.0": {"3.9.3": {Fix: reports.FixNotTried,
 		Why: "every node starts on 3.9.3 from a 3.8.0 dataDir; served throughout, linearizable, nothing lost"}},
 	"upgrade-from-3.8.0-leader-first": {"3.9.3": {Fix: reports.FixNotTried, Why: "as followers first"}},

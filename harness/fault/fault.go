@@ -124,8 +124,11 @@ func KindNames() string {
 }
 
 // Spec says which fault to apply where: the data a schedule is made of.
-// Nodes are myids. Partition uses Groups; Drop uses Nodes[0] as the node that
-// drops and Nodes[1] as the peer it stops hearing; StopLeader needs no node.
+// Nodes are myids. Partition uses Groups; StopLeader needs no node. Drop with
+// two nodes makes Nodes[0] stop hearing Nodes[1]; with one, Nodes[0] stops
+// hearing the leader (or, when it leads, the follower with the lowest myid):
+// two followers exchange nothing once a leader is elected, so a drop between
+// them would drop nothing.
 type Spec struct {
 	Kind   Kind    `json:"kind"`
 	Nodes  []int   `json:"nodes,omitempty"`
@@ -154,8 +157,11 @@ func (s Spec) String() string {
 		}
 		return "partition " + strings.Join(gs, " | ")
 	case Drop:
-		if len(s.Nodes) == 2 {
+		switch len(s.Nodes) {
+		case 2:
 			return fmt.Sprintf("drop: zk%d stops hearing zk%d", s.Nodes[0], s.Nodes[1])
+		case 1:
+			return fmt.Sprintf("drop: zk%d stops hearing the leader", s.Nodes[0])
 		}
 	case Loss:
 		return fmt.Sprintf("loss %.0f%% into %s", s.Loss*100, names(s.Nodes))
@@ -196,8 +202,11 @@ type Fault struct {
 // String is the fault and its evidence in a line.
 func (f *Fault) String() string {
 	s := f.Spec.String()
-	if f.Spec.Kind == StopLeader && len(f.Nodes) > 0 {
+	switch {
+	case f.Spec.Kind == StopLeader && len(f.Nodes) > 0:
 		s += " (" + f.Nodes[0] + ")"
+	case f.Spec.Kind == Drop && len(f.Spec.Nodes) == 1 && len(f.Nodes) == 2:
+		s = fmt.Sprintf("drop: %s stops hearing %s", f.Nodes[0], f.Nodes[1])
 	}
 	return s + ": " + f.Evidence
 }
@@ -273,10 +282,20 @@ func Apply(ctx context.Context, ens *harness.Ensemble, spec Spec) (*Fault, error
 		}
 		f, err = partition(ctx, [][]*harness.Node{nodes, ens.Others(nodes[0])})
 	case Drop:
+		if len(nodes) == 1 {
+			var peer *harness.Node
+			if peer, err = leaderOrFollower(ctx, ens, nodes[0]); err != nil {
+				return nil, err
+			}
+			nodes = append(nodes, peer)
+		}
 		if len(nodes) != 2 {
 			return nil, fmt.Errorf("drop: want the node that drops and its peer, got %v", spec.Nodes)
 		}
 		f, err = drop(ctx, nodes[0], []*harness.Node{nodes[1]}, 0, 0)
+		if err == nil {
+			f.Nodes = nodeNames(nodes)
+		}
 	case Loss:
 		if len(nodes) != 1 || spec.Loss <= 0 || spec.Loss >= 1 {
 			return nil, fmt.Errorf("loss: want one node and a share in (0, 1), got %v, %v", spec.Nodes, spec.Loss)
@@ -320,6 +339,22 @@ func Apply(ctx context.Context, ens *harness.Ensemble, spec Spec) (*Fault, error
 		f.Start = time.Now()
 	}
 	return f, nil
+}
+
+// leaderOrFollower is the peer n exchanges packets with: the leader, or when n
+// leads, its follower with the lowest myid.
+func leaderOrFollower(ctx context.Context, ens *harness.Ensemble, n *harness.Node) (*harness.Node, error) {
+	leader, err := ens.Leader(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("drop: %w", err)
+	}
+	if leader != n {
+		return leader, nil
+	}
+	for _, o := range ens.Others(n) {
+		return o, nil
+	}
+	return nil, fmt.Errorf("drop: %s has no peer", n.Name)
 }
 
 func resolve(ens *harness.Ensemble, ids []int) ([]*harness.Node, error) {

@@ -63,15 +63,21 @@ func TestEngineFaults(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	ens, err := harness.Run(ctx, harness.WithVersion(version), harness.WithTmpfs("/data", "64m"))
-	t.Cleanup(func() {
-		if err := ens.Terminate(context.WithoutCancel(ctx)); err != nil {
-			t.Error(err)
+	start := func(opts ...harness.Option) *harness.Ensemble {
+		ens, err := harness.Run(ctx, append(opts, harness.WithVersion(version))...)
+		t.Cleanup(func() {
+			if err := ens.Terminate(context.WithoutCancel(ctx)); err != nil {
+				t.Error(err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err != nil {
-		t.Fatal(err)
+		return ens
 	}
+	// Durable dataDirs for the faults that restart nodes; the full disk on an
+	// ensemble of its own, whose dataDirs are a tmpfs (never the engine's disk).
+	durable, small := start(), start(harness.WithTmpfs("/data", "64m"))
 	specs := []fault.Spec{
 		{Kind: fault.Partition, Groups: [][]int{{1, 2}, {3}}},
 		{Kind: fault.Isolate, Nodes: []int{2}},
@@ -85,6 +91,10 @@ func TestEngineFaults(t *testing.T) {
 		{Kind: fault.ClientCut, Nodes: []int{2}},
 	}
 	for _, spec := range specs {
+		ens := durable
+		if spec.Kind == fault.DiskFull {
+			ens = small
+		}
 		t.Run(string(spec.Kind), func(t *testing.T) {
 			f, err := fault.Apply(ctx, ens, spec)
 			if errors.Is(err, fault.ErrUnsupported) {

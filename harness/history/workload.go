@@ -27,7 +27,11 @@ type Workload struct {
 	// given the whole ensemble.
 	Servers [][]string
 	Clients int // default len(Servers)
-	Keys    int // default 5
+	// PlainReaders of the Clients (the last ones) only read, with plain gets:
+	// a pinned reader sees what its server holds, stale or not (ZooKeeper
+	// promises plain reads only sequential consistency).
+	PlainReaders int
+	Keys         int // default 5
 	// MaxOps bounds the operations of all clients together (0: only Duration
 	// bounds them); Duration bounds the time operations are started in
 	// (default 10 s). The workload stops at whichever comes first.
@@ -48,6 +52,9 @@ type Workload struct {
 	// the ensemble's reach (Ensemble.ZKDialer), which works wherever the engine
 	// runs; nil dials the addresses from this process.
 	Dialer zk.Dialer
+	// Started, when set, is closed when every session is open and the clock
+	// starts (so that a caller starts its faults against a running workload).
+	Started chan<- struct{}
 }
 
 func (w *Workload) defaults() error {
@@ -112,7 +119,7 @@ func Run(ctx context.Context, cfg Workload) (History, error) {
 		if err != nil {
 			return History{}, fmt.Errorf("history: client %d: %w", i, err)
 		}
-		clients[i] = &client{id: i, conn: conn, keys: make([]known, cfg.Keys),
+		clients[i] = &client{id: i, conn: conn, keys: make([]known, cfg.Keys), reader: i >= cfg.Clients-cfg.PlainReaders,
 			rng: rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(i)))}
 		fmt.Fprintf(cfg.Log, "history: client %d: session 0x%x on %s (of %v)\n", i, conn.SessionID(), conn.Server(), servers)
 	}
@@ -121,6 +128,9 @@ func Run(ctx context.Context, cfg Workload) (History, error) {
 	}
 
 	h := History{Start: time.Now()}
+	if cfg.Started != nil {
+		close(cfg.Started)
+	}
 	since := func() time.Duration { return time.Since(h.Start) }
 	var issued atomic.Int64
 	// The watchdog: operations in flight when the time is up get SessionTimeout
@@ -229,6 +239,8 @@ type client struct {
 	keys []known
 	seq  int
 	ops  []Op
+	// reader: plain gets only (Workload.PlainReaders).
+	reader bool
 }
 
 // do picks, runs and records one operation.
@@ -237,6 +249,8 @@ func (c *client) do(now func() time.Duration) Op {
 	kn := c.keys[k]
 	op := Op{ClientID: c.id, Path: Key(k), Session: c.conn.SessionID()}
 	switch r := c.rng.IntN(100); {
+	case c.reader:
+		op.Kind = Get
 	case r < 10 || !kn.exists && r < 50:
 		op.Kind = Create
 	case r < 55:
