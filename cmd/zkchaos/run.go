@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/nemesis"
 	"github.com/zkchaos/zkchaos/reports"
 	"github.com/zkchaos/zkchaos/scenarios"
 )
@@ -261,6 +262,8 @@ type runOutput struct {
 	narrator *consoleNarrator
 	quiet    bool
 	upgrade  bool
+	// schedule is an exploration's fault schedule, for the JSON document.
+	schedule *nemesis.Schedule
 }
 
 func newRunOutput(cmd *cobra.Command, quiet, asJSON bool) *runOutput {
@@ -284,10 +287,15 @@ type runResult struct {
 	Error    string   `json:"error,omitempty"`
 	Record   string   `json:"record,omitempty"`
 	Seconds  float64  `json:"seconds"`
+	// Figures are the run's measurements (an exploration's availability per
+	// fault kind among them).
+	Figures map[string]float64 `json:"figures,omitempty"`
 }
 
 type runDocument struct {
-	Runs     []runResult `json:"runs"`
+	// Schedule is an exploration's fault schedule (zkchaos explore).
+	Schedule *nemesis.Schedule `json:"schedule,omitempty"`
+	Runs     []runResult       `json:"runs"`
 	Passed   bool        `json:"passed"`
 	ExitCode int         `json:"exit_code"`
 	Report   string      `json:"report,omitempty"`
@@ -303,7 +311,7 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 	}
 	n := o.narrator
 	runs := filepath.Join(out, "runs")
-	var doc runDocument
+	doc := runDocument{Schedule: o.schedule}
 	var pages []string
 	for _, v := range vs {
 		for _, e := range entries {
@@ -349,20 +357,25 @@ func runAndReport(ctx context.Context, o *runOutput, entries []scenarios.Entry, 
 	doc.Passed = result == nil
 	doc.ExitCode = exitCode(result)
 	if o.json != nil {
-		enc := json.NewEncoder(o.json)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(doc); jerr != nil {
+		if jerr := writeJSON(o.json, doc); jerr != nil {
 			return errors.Join(result, jerr)
 		}
 	}
 	return result
 }
 
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // judgeRun compares a run's record with the expected table (scenarios.Compare):
 // the run passes when it finished, its verdict is the expected one, and every
 // check held.
 func judgeRun(rec *reports.Record, path string, runErr error, took time.Duration) runResult {
-	res := runResult{Scenario: rec.Scenario, Version: rec.Version, Verdict: rec.Verdict, Record: path, Seconds: took.Seconds()}
+	res := runResult{Scenario: rec.Scenario, Version: rec.Version, Verdict: rec.Verdict, Record: path, Seconds: took.Seconds(), Figures: rec.Figures}
 	if runErr != nil {
 		res.Error = runErr.Error()
 	}

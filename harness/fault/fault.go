@@ -18,6 +18,7 @@ package fault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -136,8 +137,18 @@ type Spec struct {
 	// Loss is the share of packets lost (Loss, Delay), 0..1.
 	Loss float64 `json:"loss,omitempty"`
 	// Delay and Jitter are Delay's latency.
-	Delay  time.Duration `json:"delay,omitempty"`
-	Jitter time.Duration `json:"jitter,omitempty"`
+	Delay  time.Duration `json:"-"`
+	Jitter time.Duration `json:"-"`
+}
+
+// MarshalJSON writes Delay and Jitter in milliseconds.
+func (s Spec) MarshalJSON() ([]byte, error) {
+	type plain Spec
+	return json.Marshal(struct {
+		plain
+		Delay  int64 `json:"delay_ms,omitempty"`
+		Jitter int64 `json:"jitter_ms,omitempty"`
+	}{plain(s), s.Delay.Milliseconds(), s.Jitter.Milliseconds()})
 }
 
 // String is the spec in a line, e.g. "partition zk1 zk2 | zk3".

@@ -15,6 +15,7 @@ package nemesis
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,13 +50,32 @@ type Step struct {
 	Hold  time.Duration `json:"hold"`
 }
 
+// MarshalJSON writes the times in seconds.
+func (st Step) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Quiet float64    `json:"quiet_s"`
+		Fault fault.Spec `json:"fault"`
+		Hold  float64    `json:"hold_s"`
+	}{st.Quiet.Seconds(), st.Fault, st.Hold.Seconds()})
+}
+
 // Schedule is a seeded sequence of faults.
 type Schedule struct {
 	Seed     int64         `json:"seed"`
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"-"`
 	Nodes    int           `json:"nodes"`
 	Kinds    []fault.Kind  `json:"kinds"`
 	Steps    []Step        `json:"steps"`
+}
+
+// MarshalJSON writes the times in seconds.
+func (s Schedule) MarshalJSON() ([]byte, error) {
+	type plain Schedule
+	return json.Marshal(struct {
+		plain
+		Duration float64 `json:"duration_s"`
+		Nominal  float64 `json:"nominal_s"`
+	}{plain(s), s.Duration.Seconds(), s.Nominal().Seconds()})
 }
 
 // Plan draws a schedule from seed: faults of the given kinds (each kind once
