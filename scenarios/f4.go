@@ -8,11 +8,11 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zkchaos/zkchaos/harness"
+	"github.com/zkchaos/zkchaos/harness/fault"
 	"github.com/zkchaos/zkchaos/harness/detect"
 	"github.com/zkchaos/zkchaos/reports"
 )
@@ -73,6 +73,9 @@ type F4Cell struct {
 	// its peers' "Cannot open channel to 1" lines, counted, with one example each.
 	Evidence []string
 	Findings []detect.Finding
+	// Drop is the one-way drop on myid 1 (trigger F4Drop): its firewall
+	// counters prove it acted; healing it is the remedy "fix the cause".
+	Drop *fault.Fault `json:"-"`
 }
 
 func (c F4Cell) String() string {
@@ -139,10 +142,10 @@ func F4RestartOrder(ctx context.Context, v harness.Version, nodes int, order []i
 		lastStart = time.Now()
 		rec.Add(reports.KindFault, n.Name, "restarted (order %v)", order)
 		if trigger == F4Drop && id == 1 {
-			if err := DropElectionFrom(ctx, n, ens.Others(n)...); err != nil {
+			if cell.Drop, err = fault.DropFrom(ctx, n, harness.ElectionPort, ens.Others(n)...); err != nil {
 				return ens, cell, err
 			}
-			rec.Add(reports.KindFault, n.Name, "drops new connections to its election port from %d larger ids", len(ens.Others(n)))
+			rec.Add(reports.KindFault, n.Name, "drops what its %d larger ids send to its election port (harness/fault, one-way)", len(ens.Others(n)))
 		}
 		wctx, cancel := context.WithTimeout(ctx, bound)
 		err := ens.WaitServing(wctx, n)
@@ -172,6 +175,12 @@ func F4RestartOrder(ctx context.Context, v harness.Version, nodes int, order []i
 		cell.ResolvedIP, _, _ = strings.Cut(strings.TrimSpace(res.Stdout), " ")
 	}
 	cell.Evidence, cell.Findings, err = f4Evidence(ctx, ens, marks)
+	if err == nil && cell.Drop != nil {
+		var dropped int64
+		if dropped, err = cell.Drop.Dropped(ctx); err == nil {
+			cell.Evidence = append(cell.Evidence, fmt.Sprintf("zk1: its firewall dropped %d packets sent to its election port by its peers (%s)", dropped, cell.Drop.Evidence))
+		}
+	}
 	for _, n := range ens.Others(ens.Node(1)) {
 		text, lerr := n.LogSince(ctx, marks[n.MyID])
 		if lerr == nil {
@@ -220,44 +229,11 @@ func firstLine(text, needle string) string {
 	return text[start : i+end]
 }
 
-// DropElectionFrom makes n's namespace drop new TCP connections to its election
-// port from the given peers (n can still dial them: their answers are not new
-// connections to that port).
-func DropElectionFrom(ctx context.Context, n *harness.Node, peers ...*harness.Node) error {
-	for _, p := range peers {
-		if _, err := n.Exec(ctx, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", fmt.Sprint(harness.ElectionPort),
-			"-s", p.IP(), "-j", "DROP"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // F4Remedy is one remedy tried on a stuck myid 1, and what it did.
 type F4Remedy struct {
 	Name    string
 	Worked  bool
 	Seconds float64
-}
-
-// DroppedElectionPackets counts the packets n's firewall dropped on their way to
-// its election port (the rules of DropElectionFrom): evidence that the one-way
-// drop took effect, not only that it was configured.
-func DroppedElectionPackets(ctx context.Context, n *harness.Node) (int64, error) {
-	res, err := n.Exec(ctx, "iptables", "-L", "INPUT", "-v", "-n", "-x")
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, l := range strings.Split(res.Stdout, "\n") {
-		f := strings.Fields(l)
-		if len(f) > 2 && f[2] == "DROP" && strings.Contains(l, fmt.Sprintf("dpt:%d", harness.ElectionPort)) {
-			if p, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-				total += p
-			}
-		}
-	}
-	return total, nil
 }
 
 // CauseBound is how long removing the cause may take to bring a stuck node
@@ -270,7 +246,8 @@ const CauseBound = 90 * time.Second
 // it), each given `bound` to bring myid 1 back (the last at least CauseBound).
 // It stops at the first that works:
 // after that nothing is stuck any more.
-func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, bound time.Duration, rec *reports.Record) ([]F4Remedy, error) {
+func TryRemedies(ctx context.Context, ens *harness.Ensemble, c *F4Cell, bound time.Duration, rec *reports.Record) ([]F4Remedy, error) {
+	trigger := c.Trigger
 	stuck := ens.Node(1)
 	var out []F4Remedy
 	try := func(name string, apply func() error, bound time.Duration) (bool, error) {
@@ -310,7 +287,9 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, 
 			if trigger == F4Drop {
 				// A container restart gets a fresh network namespace, which would drop
 				// the rules; a real host firewall survives a process restart.
-				return DropElectionFrom(ctx, stuck, ens.Others(stuck)...)
+				var err error
+				c.Drop, err = fault.DropFrom(ctx, stuck, harness.ElectionPort, ens.Others(stuck)...)
+				return err
 			}
 			return nil
 		}},
@@ -318,8 +297,14 @@ func TryRemedies(ctx context.Context, ens *harness.Ensemble, trigger F4Trigger, 
 	switch trigger {
 	case F4Drop:
 		remedies = append(remedies, remedy{"fix the cause: remove the firewall rules", func() error {
-			_, err := stuck.Exec(ctx, "iptables", "-F", "INPUT")
-			return err
+			if c.Drop == nil {
+				return fmt.Errorf("no drop to remove on %s", stuck.Name)
+			}
+			if err := c.Drop.Heal(ctx); err != nil {
+				return err
+			}
+			rec.Add(reports.KindFix, stuck.Name, "firewall rules removed, checked: %s", c.Drop.HealEvidence)
+			return nil
 		}})
 	case F4Advertised, F4DeadListener:
 		remedies = append(remedies, remedy{"fix the cause: its own server.1 line names zk1 again, then restart it", func() error {
@@ -380,7 +365,7 @@ func stuckCell(ctx context.Context, r *Run, ens *harness.Ensemble, c F4Cell, tri
 		rec.Finding(foundOn(c.Findings, detect.F4, "zk1") != nil, "zk1", "the F4 detector on the stuck zk1: %s", gradeOn(c.Findings, detect.F4, "zk1"))
 	}
 	r.step("Remedies", "first the documented one (leave it, restart the others in ascending myid), then restarting zk1 alone, then removing the cause. Each has %s to bring zk1 back.", bound)
-	remedies, err := TryRemedies(ctx, ens, trigger, bound, rec)
+	remedies, err := TryRemedies(ctx, ens, &c, bound, rec)
 	if err != nil {
 		return err
 	}
@@ -413,7 +398,10 @@ func planF4(r *Run) []Step {
 			return err
 		}},
 		{Name: "is named by the F4 detector on zk1, and measures the remedies: the documented one, zk1 alone, removing the cause", Phase: PhaseFix, Timeout: 5 * time.Minute, Do: func(ctx context.Context, r *Run) error {
-			applied := slices.ContainsFunc(c.Evidence, func(e string) bool {
+			// Applied: the drop acted (zk1's firewall counters) and zk1 dropped
+			// its own election connections to its larger peers.
+			dropped := c.Drop != nil && c.Drop.Took
+			applied := dropped && slices.ContainsFunc(c.Evidence, func(e string) bool {
 				return strings.HasPrefix(e, "zk1: ") && strings.Contains(e, "Have smaller server identifier")
 			})
 			return stuckCell(ctx, r, ens, c, F4Drop, applied, f4Bound)
@@ -505,12 +493,12 @@ func planF4Order(r *Run) []Step {
 		applied func(c F4Cell) bool
 	}{
 		{"keeps the smallest myid out when its larger peers cannot dial it back (one-way drop), and measures the remedies", 3, F4Drop, func(c F4Cell) bool {
-			return slices.ContainsFunc(c.Evidence, func(e string) bool {
+			return c.Drop != nil && c.Drop.Took && slices.ContainsFunc(c.Evidence, func(e string) bool {
 				return strings.HasPrefix(e, "zk1: ") && strings.Contains(e, "Have smaller server identifier")
 			})
 		}},
 		{"measures the one-way drop on 5 nodes", 5, F4Drop, func(c F4Cell) bool {
-			return slices.ContainsFunc(c.Evidence, func(e string) bool { return strings.Contains(e, "Have smaller server identifier") })
+			return c.Drop != nil && c.Drop.Took && slices.ContainsFunc(c.Evidence, func(e string) bool { return strings.Contains(e, "Have smaller server identifier") })
 		}},
 		// Applied: zk1 listens on every interface (3.4.13 "My election bind port:
 		// 0.0.0.0/0.0.0.0:3888", 3.9.3 "... my election bind port: /0.0.0.0:3888").
@@ -534,7 +522,7 @@ func planF4Order(r *Run) []Step {
 				r.Record.Note("%s, %d nodes, trigger %s: myid 1 restarted last rejoined after %.1f s: this trigger does not keep the smallest myid out on this version", r.Version.Version, tc.nodes, tc.trigger, c.Seconds)
 				return r.End(ctx, ens)
 			}
-			remedies, err := TryRemedies(ctx, ens, tc.trigger, short, r.Record)
+			remedies, err := TryRemedies(ctx, ens, &c, short, r.Record)
 			if err != nil {
 				return err
 			}
