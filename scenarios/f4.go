@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/zkchaos/zkchaos/harness"
-	"github.com/zkchaos/zkchaos/harness/fault"
 	"github.com/zkchaos/zkchaos/harness/detect"
+	"github.com/zkchaos/zkchaos/harness/fault"
 	"github.com/zkchaos/zkchaos/reports"
 )
 

@@ -296,9 +296,9 @@ type runDocument struct {
 	// Schedule is an exploration's fault schedule (zkchaos explore).
 	Schedule *nemesis.Schedule `json:"schedule,omitempty"`
 	Runs     []runResult       `json:"runs"`
-	Passed   bool        `json:"passed"`
-	ExitCode int         `json:"exit_code"`
-	Report   string      `json:"report,omitempty"`
+	Passed   bool              `json:"passed"`
+	ExitCode int               `json:"exit_code"`
+	Report   string            `json:"report,omitempty"`
 }
 
 // runAndReport runs each entry on each version through the scenarios' runner,
