@@ -12,7 +12,7 @@ TEST_LABELS ?= !slow
 # what it creates itself (the harness library never changes this setting).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build setup images demo test unit examples scenarios portable engine-only outside-module slow upgrade matrix workshop report profile bench fuzz vet clean
+.PHONY: all build setup images demo explore test unit examples scenarios portable engine-only outside-module slow upgrade matrix workshop report profile bench fuzz vet clean
 
 all: build
 
@@ -48,6 +48,10 @@ matrix: images build
 F ?= F3
 workshop: images build
 	bin/zkchaos workshop $(F) $(if $(NO_PAUSE),--no-pause)
+
+## explore: a seeded exploratory run — random faults under a porcupine-checked workload (VERSION=3.9.3 SEED=7 DURATION=60s FAULTS=partition,kill; docs/explore.md)
+explore: images build
+	bin/zkchaos explore --version $(or $(VERSION),3.9.3) --duration $(or $(DURATION),60s) $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS))
 
 ## profile: where the last run's time went — per run and per phase (start, trigger, evidence, detect, fix, check, teardown)
 profile:

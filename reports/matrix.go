@@ -71,9 +71,13 @@ func cellParts(r *Record) []cellPart {
 	v := r.Verdict
 	fix := v.FixStatus()
 	var parts []cellPart
-	if group(r.Scenario) == "upgrade" {
+	switch group(r.Scenario) {
+	case "upgrade":
 		r.mu.Unlock()
 		return upgradeParts(r, v, fix)
+	case "explore":
+		r.mu.Unlock()
+		return exploreParts(r, v)
 	}
 	observed, triggers := len(r.Observations) > 0, 0
 	for _, o := range r.Observations {
@@ -153,6 +157,23 @@ func upgradeParts(r *Record, v Verdict, fix string) []cellPart {
 	}
 	if hasGap && !v.Reproduced {
 		parts = append(parts, cellPart{fmt.Sprintf("longest gap %.0f ms", gap), "neutral"})
+	}
+	return append(parts, checkParts(v)...)
+}
+
+// exploreParts says an exploratory run's verdict: the faults it applied and
+// its checks (linearizable, every fault with evidence, healed, recovered).
+func exploreParts(r *Record, v Verdict) []cellPart {
+	r.mu.Lock()
+	faults, kinds := r.Figures["faults"], r.Figures["fault_kinds"]
+	r.mu.Unlock()
+	parts := []cellPart{{fmt.Sprintf("%.0f faults of %.0f kinds", faults, kinds), "neutral"}}
+	failed := v.FailedChecks()
+	if len(v.Checks) > 0 && len(failed) == 0 {
+		parts = append(parts, cellPart{"linearizable ✓ · every check held ✓", "good"})
+	}
+	if len(v.Checks) == 0 {
+		parts = append(parts, cellPart{"not checked ✗", "bad"})
 	}
 	return append(parts, checkParts(v)...)
 }

@@ -130,6 +130,7 @@ func ExpectedMarkdown() string {
 	for _, p := range UpgradePaths() {
 		names = append(names, p.Name())
 	}
+	names = append(names, ExploreName)
 	seen := map[string]bool{}
 	for _, name := range names {
 		if seen[name] {
@@ -163,6 +164,8 @@ func expectationText(name string, e Expectation) string {
 		return "a node does not start · workaround " + fixWord(e.Fix) + " · checks hold"
 	case strings.HasPrefix(name, "upgrade-"):
 		return "every node starts · checks hold"
+	case name == ExploreName:
+		return "checks hold"
 	case e.Reproduced:
 		parts = append(parts, "reproduced")
 		if e.Detected {

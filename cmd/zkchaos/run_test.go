@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -70,7 +71,8 @@ func TestVerdictLine(t *testing.T) {
 
 // Usage errors exit 2 before anything starts.
 func TestRunUsage(t *testing.T) {
-	for _, args := range [][]string{{"run", "F9"}, {"run", "F3", "--version", "9.9.9"}, {"workshop", "nope"}, {"qualify", "--scenarios", "F1,F7"}, {"qualify", "--from", "3.8.0"}, {"qualify", "--from", "3.8.0", "--to", "4.0.0"}, {"run"}} {
+	for _, args := range [][]string{{"run", "F9"}, {"run", "F3", "--version", "9.9.9"}, {"workshop", "nope"}, {"qualify", "--scenarios", "F1,F7"}, {"qualify", "--from", "3.8.0"}, {"qualify", "--from", "3.8.0", "--to", "4.0.0"}, {"run"},
+		{"explore", "--faults", "partition,meteor"}, {"explore", "--duration", "2s"}, {"explore", "--version", "9.9.9"}} {
 		cmd := exec.Command(zkchaosBin(t), args...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
@@ -79,6 +81,31 @@ func TestRunUsage(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 			t.Errorf("%v: %v, stderr %s", args, err, errb.String())
 		}
+	}
+}
+
+// The same seed prints the same schedule (JSON), another seed another one;
+// --plan starts nothing.
+func TestExplorePlan(t *testing.T) {
+	plan := func(seed string) string {
+		out, err := exec.Command(zkchaosBin(t), "explore", "--seed", seed, "--duration", "60s", "--version", "3.9.3", "--plan", "--json").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	a, b, c := plan("7"), plan("7"), plan("8")
+	if a != b || a == c {
+		t.Fatalf("seed 7 twice:\n%s\n%s\nseed 8:\n%s", a, b, c)
+	}
+	var s struct {
+		Seed  int64 `json:"seed"`
+		Steps []struct {
+			Fault struct{ Kind string } `json:"fault"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(a), &s); err != nil || s.Seed != 7 || len(s.Steps) < 5 {
+		t.Fatalf("schedule %s: %v", a, err)
 	}
 }
 
