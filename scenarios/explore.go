@@ -131,8 +131,10 @@ func recordApplied(r *Run, a nemesis.Applied) {
 		r.say("✗ %s: not applied: %s", a.Step.Fault, a.Err)
 		return
 	}
+	// The fault's span goes on the lane of the node it acts on (the isolated
+	// node, the one that drops); a partition's on the ensemble's row.
 	node := ""
-	if len(f.Nodes) == 1 {
+	if a.Step.Fault.Kind != fault.Partition && len(f.Nodes) > 0 {
 		node = f.Nodes[0]
 	}
 	rec.FaultSpan(node, f.Start, f.End, "%s", f)
