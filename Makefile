@@ -106,9 +106,11 @@ slow: images
 	$(GINKGO) -v --label-filter='slow' --junit-report=junit-slow.xml --output-dir=$(REPORTS) --timeout=3h ./scenarios; status=$$?; \
 		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; exit $$status
 
-## bench: start-up time and memory per version (median and max of 10 starts), and the other benchmarks
+## bench: start-up time and memory per version (median and max of 10 starts), the other benchmarks, then the README's table (with the last suite's wall time)
 bench: images
-	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./harness/...
+	@mkdir -p $(REPORTS); rm -f $(REPORTS)/bench-start.jsonl
+	ZKCHAOS_BENCH_OUT=$(abspath $(REPORTS))/bench-start.jsonl $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./harness/...
+	$(GO) run ./cmd/zkchaos profile --dir $(REPORTS) --bench $(REPORTS)/bench-start.jsonl --readme README.md
 
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 30s

@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -69,6 +70,23 @@ func BenchmarkEnsembleStart(b *testing.B) {
 			b.ReportMetric(rssMax, "MiB-rss/node")
 			fmt.Printf("start %-7s 3 nodes, %d starts, reach %s: median %.2f s, max %.2f s, min %.2f s; RSS per node ≤ %.0f MiB\n",
 				v.Version, len(durations), reach, median, durations[len(durations)-1], durations[0], rssMax)
+			if out := os.Getenv("ZKCHAOS_BENCH_OUT"); out != "" {
+				// One JSON line per version for `zkchaos profile --bench` (make bench's README table).
+				line, _ := json.Marshal(map[string]any{"version": v.Version, "reach": string(reach), "starts": len(durations),
+					"median_s": median, "max_s": durations[len(durations)-1], "min_s": durations[0], "rss_mib": rssMax,
+					"measured": time.Now().UTC().Format(time.DateOnly)})
+				f, err := os.OpenFile(out, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = f.Write(append(line, '\n'))
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -20,7 +20,7 @@ import (
 // records (each step's time) and, when present, Ginkgo's JSON report (each
 // container's whole time, teardown included, and the suite's wall time).
 func init() {
-	var dir string
+	var dir, bench, readme string
 	cmd := &cobra.Command{
 		Use:   "profile",
 		Short: "Print where each run's time went (start, trigger, evidence, detect, fix, check, teardown) as a table",
@@ -28,21 +28,50 @@ func init() {
 (make test writes both) and print one Markdown row per run: its time in each
 phase of the runner's steps — start, trigger, evidence, detect, fix, check — and
 "other": what the specs spent outside the steps (mostly removing the
-ensembles). The last rows give each phase's total and the suite's wall time.`,
+ensembles). The last rows give each phase's total and the suite's wall time.
+
+With --bench (make bench): first the start-up table — per version the median
+and maximum time from Run to 3 nodes serving and the RSS per node, from the JSON
+lines BenchmarkEnsembleStart wrote (ZKCHAOS_BENCH_OUT) — with the wall time of
+the last suite run in <dir> (its label filter and processes, from Ginkgo's
+report). With --readme, that table also replaces the part of the README between
+<!-- bench:begin --> and <!-- bench:end -->.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := cmd.OutOrStdout()
+			if bench != "" {
+				table, err := benchTable(bench, filepath.Join(dir, "report.json"))
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				fmt.Fprint(w, table)
+				if readme != "" {
+					if err := replaceBetween(readme, "<!-- bench:begin -->", "<!-- bench:end -->", table); err != nil {
+						return usageErr("%v", err)
+					}
+					fmt.Fprintf(w, "\n(written into %s)\n", readme)
+				}
+			}
 			recs, err := reports.LoadDir(filepath.Join(dir, "runs"))
 			if err != nil {
 				return err
 			}
 			if len(recs) == 0 {
+				if bench != "" {
+					return nil
+				}
 				return usageErr("no run records in %s", filepath.Join(dir, "runs"))
 			}
+			if bench != "" {
+				fmt.Fprintln(w)
+			}
 			suite, containers := ginkgoTimes(filepath.Join(dir, "report.json"))
-			return writeProfile(cmd.OutOrStdout(), recs, suite, containers)
+			return writeProfile(w, recs, suite, containers)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "reports/out", "report folder (records in runs/, Ginkgo's report.json)")
+	cmd.Flags().StringVar(&bench, "bench", "", "start-up measurements (JSON lines of BenchmarkEnsembleStart) to print as a table")
+	cmd.Flags().StringVar(&readme, "readme", "", "with --bench: write the table into this file between <!-- bench:begin --> and <!-- bench:end -->")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -134,4 +163,87 @@ func ginkgoTimes(path string) (time.Duration, map[string]time.Duration) {
 		}
 	}
 	return total, out
+}
+
+// benchRow is one line BenchmarkEnsembleStart writes (ZKCHAOS_BENCH_OUT).
+type benchRow struct {
+	Version  string  `json:"version"`
+	Reach    string  `json:"reach"`
+	Starts   int     `json:"starts"`
+	Median   float64 `json:"median_s"`
+	Max      float64 `json:"max_s"`
+	RSS      float64 `json:"rss_mib"`
+	Measured string  `json:"measured"`
+}
+
+// benchTable renders the start-up measurements and the last suite's wall time.
+func benchTable(benchPath, ginkgoReport string) (string, error) {
+	b, err := os.ReadFile(benchPath)
+	if err != nil {
+		return "", fmt.Errorf("read the start-up measurements: %w (make bench writes them)", err)
+	}
+	var rows []benchRow
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r benchRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return "", fmt.Errorf("%s: %w", benchPath, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return "", fmt.Errorf("%s: no measurements", benchPath)
+	}
+	var t strings.Builder
+	fmt.Fprintf(&t, "| version | start to 3 nodes serving: median | max | RSS per node | starts | reach | measured |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&t, "| %s | %.2f s | %.2f s | %.0f MiB | %d | %s | %s |\n", r.Version, r.Median, r.Max, r.RSS, r.Starts, r.Reach, r.Measured)
+	}
+	suite, filter, procs, when := ginkgoSuite(ginkgoReport)
+	if suite > 0 {
+		fmt.Fprintf(&t, "\nThe last suite run in this folder: %.0f s wall time (labels `%s`, %d Ginkgo processes, %s).\n", suite.Seconds(), filter, procs, when)
+	} else {
+		fmt.Fprintf(&t, "\nNo suite run in this folder yet: `make test` (or `make scenarios`) writes its wall time.\n")
+	}
+	return t.String(), nil
+}
+
+// ginkgoSuite reads the suite's wall time, label filter, process count and
+// start date from Ginkgo's JSON report.
+func ginkgoSuite(path string) (time.Duration, string, int, string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, "", 0, ""
+	}
+	var suites []struct {
+		RunTime     time.Duration
+		StartTime   time.Time
+		SuiteConfig struct {
+			LabelFilter   string
+			ParallelTotal int
+		}
+	}
+	if json.Unmarshal(b, &suites) != nil || len(suites) == 0 {
+		return 0, "", 0, ""
+	}
+	s := suites[0]
+	filter := s.SuiteConfig.LabelFilter
+	if filter == "" {
+		filter = "all"
+	}
+	return s.RunTime, filter, max(s.SuiteConfig.ParallelTotal, 1), s.StartTime.UTC().Format(time.DateOnly)
+}
+
+// replaceBetween replaces what lies between the begin and end markers in path.
+func replaceBetween(path, begin, end, body string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s: no %s … %s markers", path, begin, end)
+	}
+	s = s[:i+len(begin)] + "\n" + body + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -593,7 +593,13 @@ func (n *consoleNarrator) Verdict(rec *reports.Record, path string, took time.Du
 	if v.FixedInVersion {
 		reproduced = "no (fixed in this version)"
 	}
-	n.printf("\n==> Verdict — %s on %s (%.0f s): reproduced %s · detected %s · fix %s\n", rec.Scenario, rec.Version, took.Seconds(), reproduced, yesNo(v.Detected), fix)
+	switch {
+	case rec.Scenario == scenarios.ExploreName, strings.HasPrefix(rec.Scenario, "upgrade-"):
+		// Not a failure of the catalogue: its faults and checks are the verdict.
+		n.printf("\n==> Verdict — %s on %s (%.0f s): %s\n", rec.Scenario, rec.Version, took.Seconds(), reports.CellText(rec))
+	default:
+		n.printf("\n==> Verdict — %s on %s (%.0f s): reproduced %s · detected %s · fix %s\n", rec.Scenario, rec.Version, took.Seconds(), reproduced, yesNo(v.Detected), fix)
+	}
 	for _, f := range v.Fixes {
 		if f.Name != rec.DocumentedFix {
 			st := f.Status

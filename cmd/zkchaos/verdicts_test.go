@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,45 @@ func TestProfile(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, b.String())
 		}
+	}
+}
+
+// make bench's table: the start-up lines and the last suite's wall time, and
+// its place in the README between the markers.
+func TestBenchTable(t *testing.T) {
+	dir := t.TempDir()
+	bench := filepath.Join(dir, "bench-start.jsonl")
+	lines := `{"version":"3.4.13","reach":"direct","starts":10,"median_s":2.9,"max_s":3.4,"min_s":2.7,"rss_mib":56,"measured":"2026-12-01"}
+{"version":"3.9.3","reach":"direct","starts":10,"median_s":2.38,"max_s":3.0,"min_s":2.2,"rss_mib":84,"measured":"2026-12-01"}
+`
+	if err := os.WriteFile(bench, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(report, []byte(`[{"RunTime":480000000000,"StartTime":"2026-12-01T09:00:00Z","SuiteConfig":{"LabelFilter":"!slow","ParallelTotal":4}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	table, err := benchTable(bench, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| 3.4.13 | 2.90 s | 3.40 s | 56 MiB | 10 | direct | 2026-12-01 |", "| 3.9.3 | 2.38 s |", "480 s wall time (labels `!slow`, 4 Ginkgo processes, 2026-12-01)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("a\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nb\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := replaceBetween(readme, "<!-- bench:begin -->", "<!-- bench:end -->", table); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(readme)
+	if strings.Contains(string(got), "\nold\n") || !strings.Contains(string(got), "| 3.9.3 | 2.38 s |") || !strings.HasSuffix(string(got), "<!-- bench:end -->\nb\n") {
+		t.Fatalf("README:\n%s", got)
+	}
+	if _, err := benchTable(filepath.Join(dir, "missing"), report); err == nil {
+		t.Fatal("a missing measurement file gave a table")
 	}
 }
