@@ -300,9 +300,11 @@ var stateClass = map[string]string{
 }
 
 var kindWord = map[string]string{
-	KindFault:   "fault",
-	KindFix:     "fix",
-	KindFinding: "finding",
+	KindFault:       "fault",
+	KindFix:         "fix",
+	KindFinding:     "finding",
+	KindCheck:       "check",
+	KindCheckFailed: "check failed",
 }
 
 // view copies the record under its lock and lays out the page.
@@ -628,6 +630,9 @@ func spread(row *rowView) {
 			b.Shape = "flag"
 			b.Points = fmt.Sprintf("%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f", b.X-0.8*d, cy-0.9*d, b.X+1.3*d, cy-0.9*d, b.X+0.8*d, cy, b.X+1.3*d, cy+0.9*d, b.X-0.8*d, cy+0.9*d)
 			b.TextX = b.X + 1.5
+		case "m-check", "m-check-failed":
+			b.Shape = "square"
+			b.Points = fmt.Sprintf("%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f", b.X-0.8*d, cy-0.8*d, b.X+0.8*d, cy-0.8*d, b.X+0.8*d, cy+0.8*d, b.X-0.8*d, cy+0.8*d)
 		default:
 			b.Shape = "circle"
 		}
@@ -696,15 +701,15 @@ svg.timeline .axis { stroke: #8c959f; }
 .obs { fill: #fff; stroke: #24292f; stroke-width: 1.5; }
 .span { fill: url(#zk-hatch-fault); stroke: #d32f2f; stroke-width: 1.5; stroke-dasharray: 4 2; }
 .mark { stroke-width: 2; }
-.mark.m-fault { stroke: #d32f2f; } .mark.m-fix { stroke: #00838f; stroke-dasharray: 4 2; } .mark.m-finding { stroke: #7b1fa2; }
+.mark.m-fault { stroke: #d32f2f; } .mark.m-fix { stroke: #00838f; stroke-dasharray: 4 2; } .mark.m-finding { stroke: #7b1fa2; } .mark.m-check { stroke: #2e7d32; } .mark.m-check-failed { stroke: #b71c1c; stroke-width: 2; }
 .step { stroke: #8c959f; stroke-width: 2; }
 .client { stroke: #e65100; stroke-width: 2; }
 .leader { stroke: #57606a; stroke-width: 1; }
 .badge circle, .badge polygon { stroke: #fff; stroke-width: 1.5; }
-.badge.m-fault circle { fill: #d32f2f; } .badge.m-fix polygon { fill: #00838f; } .badge.m-finding polygon { fill: #7b1fa2; }
+.badge.m-fault circle { fill: #d32f2f; } .badge.m-fix polygon { fill: #00838f; } .badge.m-finding polygon { fill: #7b1fa2; } .badge.m-check polygon { fill: #2e7d32; } .badge.m-check-failed polygon { fill: #b71c1c; }
 .badge text { fill: #fff; font-weight: 700; font-size: 10px; text-anchor: middle; }
 .marks td.n { font-weight: 700; text-align: center; color: #fff; }
-.marks tr.m-fault td.n { background: #d32f2f; } .marks tr.m-fix td.n { background: #00838f; } .marks tr.m-finding td.n { background: #7b1fa2; }
+.marks tr.m-fault td.n { background: #d32f2f; } .marks tr.m-fix td.n { background: #00838f; } .marks tr.m-finding td.n { background: #7b1fa2; } .marks tr.m-check td.n { background: #2e7d32; } .marks tr.m-check-failed td.n { background: #b71c1c; }
 .events td.kind { font-weight: 600; }
 .events tr.k-fault td.kind { color: #b71c1c; } .events tr.k-finding td.kind { color: #6a1b9a; } .events tr.k-fix td.kind { color: #006064; }
 .events tr.k-client td.kind { color: #bf360c; } .events tr.k-evidence td.kind { color: #0b5394; } .events tr.k-step td.kind { color: #57606a; }

@@ -30,6 +30,10 @@ const (
 	KindEvidence = "evidence" // proof that the fault happened
 	KindFinding  = "finding"  // a detector's finding
 	KindFix      = "fix"      // a documented fix applied
+	// KindCheck and KindCheckFailed mark a check's result on the timeline (an
+	// exploration's linearizability check), held or not.
+	KindCheck       = "check"
+	KindCheckFailed = "check-failed"
 )
 
 // Node states, as ZooKeeper names its server states (srvr "Mode", the log's
