@@ -168,8 +168,10 @@ func TestFieldCorpus(t *testing.T) {
 // The holdout set's floor: its score when measured (see fixtures/field/README.md).
 // The later held-out excerpts added two false alarms no rule was changed for
 // (other/smart-cluster-blog-hosts-loopback.log,
-// other/slow-leader-shutdown-fastforward.log), so they stay counted.
-const holdoutMinHits, holdoutMaxAlarms = 11, 2
+// other/slow-leader-shutdown-fastforward.log), so they stay counted, and one
+// miss (F1F4/bitnami-zookeeper-29-leader-sees-round-0xb.log, the leader's side
+// of an ensemble that never forms), so recall is 15 of 16.
+const holdoutMinHits, holdoutMaxAlarms = 15, 2
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string
