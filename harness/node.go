@@ -238,15 +238,24 @@ func (n *Node) dockerOp(ctx context.Context, action string, op func(*testcontain
 
 // Running reports whether the node's container is running (not paused counts as running).
 func (n *Node) Running(ctx context.Context) (bool, error) {
-	c, err := n.container()
+	st, err := n.inspect(ctx)
 	if err != nil {
 		return false, err
 	}
+	return st.Running, nil
+}
+
+// inspect reads the container's state from the engine (Running, Paused, Exited).
+func (n *Node) inspect(ctx context.Context) (*container.State, error) {
+	c, err := n.container()
+	if err != nil {
+		return nil, err
+	}
 	st, err := c.State(ctx)
 	if err != nil {
-		return false, n.errorf("inspect", err)
+		return nil, n.errorf("inspect", err)
 	}
-	return st.Running, nil
+	return st, nil
 }
 
 // Exec runs cmd inside the node. A non-zero exit is returned as an error too,
@@ -386,26 +395,18 @@ func (n *Node) Upgrade(ctx context.Context, to Version) error {
 // Exited reports whether the node's container stopped by itself or was stopped, and
 // with which exit code (ZooKeeper exits with 10 on a "Severe unrecoverable error").
 func (n *Node) Exited(ctx context.Context) (exited bool, code int, err error) {
-	c, err := n.container()
+	st, err := n.inspect(ctx)
 	if err != nil {
 		return false, 0, err
-	}
-	st, err := c.State(ctx)
-	if err != nil {
-		return false, 0, n.errorf("inspect", err)
 	}
 	return !st.Running, st.ExitCode, nil
 }
 
 // Paused reports whether the node's container is paused (Pause).
 func (n *Node) Paused(ctx context.Context) (bool, error) {
-	c, err := n.container()
+	st, err := n.inspect(ctx)
 	if err != nil {
 		return false, err
-	}
-	st, err := c.State(ctx)
-	if err != nil {
-		return false, n.errorf("inspect", err)
 	}
 	return st.Paused, nil
 }
