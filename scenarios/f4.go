@@ -336,7 +336,7 @@ const fixF4Documented = "documented: leave it, restart the others in ascending m
 // long enough for the election back-off to show (the F4 detector calls an open
 // LOOKING stretch stuck after ~6 s of time outs), and for a remedy to work (the
 // ones that work do in 1–7 s).
-const f4Bound = 30 * time.Second
+const f4Bound = 20 * time.Second
 
 // stuckCell records a stuck case's observations: the trigger applied (applied,
 // from the cell's evidence), myid 1 stuck, the F4 detector on it, then the
