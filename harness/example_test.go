@@ -119,6 +119,12 @@ func ExampleNode_Logs() {
 	}
 	fmt.Printf("sessions accepted: %d, refused: %d\n", accepted, refused)
 
+	// The server logs a refusal as it closes the connection; wait until the
+	// line is in the log (under load it can trail the closed socket).
+	if err := zk1.WaitLog(ctx, 0, "Too many connections"); err != nil {
+		fmt.Println(err)
+		return
+	}
 	logs, err := zk1.Logs(ctx)
 	if err != nil {
 		fmt.Println(err)
