@@ -616,14 +616,15 @@ func runToCompletion(ctx context.Context, cli *testcontainers.DockerClient, id s
 }
 
 // CheckReady says whether scenarios can run on these versions: the engine answers
-// and each version's image is built from the current recipe. The error says what
-// to run.
+// and each version's image is built from the current recipe, or, where
+// $ZKCHAOS_IMAGE_<version> names another image, that image meets the contract
+// (docs/images.md). The error says what to run or what is missing.
 func CheckReady(ctx context.Context, versions ...Version) error {
 	if _, err := Docker(ctx); err != nil {
 		return err
 	}
 	for _, v := range versions {
-		if err := checkImage(ctx, v); err != nil {
+		if err := defaultSettings().checkNodeImage(ctx, v); err != nil {
 			return err
 		}
 	}
