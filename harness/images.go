@@ -34,8 +34,8 @@ const (
 	// labelBuildPath says which recipe made the image's base (BuildPath); images
 	// without it were made by debootstrap, the only recipe before the engine's.
 	labelBuildPath = "zkchaos.build-path"
-	// labelDebianBase is the engine recipe's debian:<suite> image ID.
-	labelDebianBase = "zkchaos.debian-base"
+	// docker/Dockerfile.base also labels its bases zkchaos.debian-base (the
+	// debian:<suite> image ID they were built on) and zkchaos.debian-suite.
 )
 
 // DebianMirror is where debootstrap fetches the signed archive (ZKCHAOS_DEBIAN_MIRROR overrides).
@@ -189,10 +189,11 @@ type ImageReport struct {
 // Report describes v's image (missing, stale or ready), with its age and the path
 // it was built by.
 func (v Version) Report(ctx context.Context) (ImageReport, error) {
-	return v.reportIn(ctx, DefaultRepository)
+	return v.ReportIn(ctx, DefaultRepository)
 }
 
-func (v Version) reportIn(ctx context.Context, repo string) (ImageReport, error) {
+// ReportIn is Report for v's image in another repository (BuildOptions.Repository).
+func (v Version) ReportIn(ctx context.Context, repo string) (ImageReport, error) {
 	r := ImageReport{Image: v.imageIn(repo), Version: v.Version, Recipe: v.recipe(PathDebootstrap)}
 	info, err := inspectImage(ctx, r.Image)
 	if err != nil || !info.found {
@@ -288,7 +289,7 @@ func BuildImagesWith(ctx context.Context, versions []Version, w io.Writer, o Bui
 		o.PullTimeout = 30 * time.Second
 	}
 	for _, v := range versions {
-		r, err := v.reportIn(ctx, o.Repository)
+		r, err := v.ReportIn(ctx, o.Repository)
 		if err != nil {
 			return err
 		}
@@ -303,11 +304,16 @@ func BuildImagesWith(ctx context.Context, versions []Version, w io.Writer, o Bui
 		}
 		fmt.Fprintf(w, "images: %s: %s path: %s\n", v.Version, path, why)
 		b := build{v: v, path: path, image: v.imageIn(o.Repository), base: v.imageIn(o.Repository + "-base")}
-		if err := b.makeBase(ctx, w); err != nil {
+		replaced, err := b.makeBase(ctx, w)
+		if err != nil {
 			return fmt.Errorf("images: %s: %w", v.Version, err)
 		}
 		if err := b.addNodeLayer(ctx, w); err != nil {
 			return fmt.Errorf("images: %s: %w", v.Version, err)
+		}
+		if replaced != "" {
+			// The old base, now that the old node image made from it is gone.
+			removeImage(ctx, replaced)
 		}
 		fmt.Fprintf(w, "images: %s built (%s, %s path, recipe %s) in %.0f s\n", b.image, r.State, path, v.recipe(path), time.Since(start).Seconds())
 	}
@@ -375,26 +381,26 @@ type build struct {
 	image, base string
 }
 
-// makeBase makes the base image unless one from the same recipe is there.
-func (b build) makeBase(ctx context.Context, w io.Writer) error {
+// makeBase makes the base unless one from the same recipe is there, and
+// returns the ID of the base it replaced.
+func (b build) makeBase(ctx context.Context, w io.Writer) (replaced string, err error) {
 	info, err := inspectImage(ctx, b.base)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if info.found && info.labels[labelBaseRecipe] == b.v.baseRecipe(b.path) {
 		fmt.Fprintf(w, "images: base %s up to date, adding the node layer\n", b.base)
-		return nil
+		return "", nil
 	}
 	if b.path == PathEngine {
 		err = b.engineBase(ctx, w)
 	} else {
 		err = b.debootstrapBase(ctx, w)
 	}
-	if err == nil && info.found {
-		// The base this one replaces; a node image made from it keeps it.
-		removeImage(ctx, info.id)
+	if err != nil || !info.found {
+		return "", err
 	}
-	return err
+	return info.id, nil
 }
 
 func removeImage(ctx context.Context, id string) {
@@ -465,12 +471,7 @@ func (b build) engineBase(ctx context.Context, w io.Writer) error {
 		ForceRemove: true, // the build's containers go, also when a step fails
 		BuildArgs: map[string]*string{
 			"SUITE": arg(v.Suite), "PACKAGES": arg(basePackages), "MIRROR": arg(DebianMirror()),
-		},
-		Labels: map[string]string{
-			labelBaseRecipe:        v.baseRecipe(PathEngine),
-			labelBuildPath:         string(PathEngine),
-			labelDebianBase:        deb.id,
-			"zkchaos.debian-suite": v.Suite,
+			"RECIPE": arg(v.baseRecipe(PathEngine)), "DEBIAN_BASE": arg(deb.id),
 		},
 	})
 	if err != nil {

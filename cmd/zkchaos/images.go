@@ -96,7 +96,7 @@ built by (engine or debootstrap), when it was created and its age in hours.`,
 			if check {
 				var rs []harness.ImageReport
 				for _, v := range vs {
-					r, err := v.Report(ctx)
+					r, err := v.ReportIn(ctx, repository)
 					if err != nil {
 						return usageErr("%v", err)
 					}
