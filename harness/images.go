@@ -181,6 +181,9 @@ type ImageReport struct {
 	Built  string `json:"built_recipe,omitempty"`
 	// BuildPath is the recipe that made a node image's base: engine or debootstrap.
 	BuildPath BuildPath `json:"build_path,omitempty"`
+	// DebianImage is what the engine path builds a node image's base on
+	// (debian:<suite>).
+	DebianImage string `json:"debian_image,omitempty"`
 	// Created is when the image was made; AgeHours its age.
 	Created  time.Time `json:"created,omitzero"`
 	AgeHours float64   `json:"age_hours,omitempty"`
@@ -194,7 +197,7 @@ func (v Version) Report(ctx context.Context) (ImageReport, error) {
 
 // ReportIn is Report for v's image in another repository (BuildOptions.Repository).
 func (v Version) ReportIn(ctx context.Context, repo string) (ImageReport, error) {
-	r := ImageReport{Image: v.imageIn(repo), Version: v.Version, Recipe: v.recipe(PathDebootstrap)}
+	r := ImageReport{Image: v.imageIn(repo), Version: v.Version, Recipe: v.recipe(PathDebootstrap), DebianImage: v.DebianImage()}
 	info, err := inspectImage(ctx, r.Image)
 	if err != nil || !info.found {
 		r.State = ImageMissing
