@@ -74,12 +74,14 @@ built by (engine or debootstrap), when it was created and its age in hours.`,
 			if save != "" {
 				refs := []string{harness.ClientImage}
 				for _, v := range vs {
-					refs = append(refs, v.Image())
-				}
-				for _, v := range vs {
-					if err := readyOrFail(ctx, v); err != nil {
-						return err
+					r, err := v.ReportIn(ctx, repository)
+					if err != nil {
+						return usageErr("%v", err)
 					}
+					if r.State != harness.ImageReady {
+						return usageErr("images: %s is %s: build it first (zkchaos images)", r.Image, r.State)
+					}
+					refs = append(refs, r.Image)
 				}
 				if st, err := harness.ClientImageStatus(ctx); err != nil || st != harness.ImageReady {
 					return usageErr("images: %s is %s (%v): build it first (zkchaos images)", harness.ClientImage, st, err)
@@ -165,18 +167,6 @@ built by (engine or debootstrap), when it was created and its age in hours.`,
 	cmd.Flags().StringVar(&load, "load", "", "load images from an archive of --save, after checking FILE.sha256")
 	cmd.MarkFlagsMutuallyExclusive("save", "load", "check")
 	rootCmd.AddCommand(cmd)
-}
-
-// readyOrFail refuses to save an image that Run would refuse.
-func readyOrFail(ctx context.Context, v harness.Version) error {
-	st, err := harness.ImageStatus(ctx, v)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if st != harness.ImageReady {
-		return usageErr("images: %s is %s: build it first (zkchaos images)", v.Image(), st)
-	}
-	return nil
 }
 
 // lookupVersions resolves version names (all supported ones when empty).
