@@ -26,8 +26,10 @@ setup: build
 
 ## images: build the ZooKeeper node images from Debian's packages and the client image (only what is missing or changed)
 # IMAGE_VERSIONS=3.9.3 builds one version's node image (a CI shard); default: all.
+# IMAGE_PATH=engine|debootstrap forces a recipe (default: the engine's where it has
+# debian:<suite>, docs/images.md).
 images: setup
-	bin/zkchaos images $(if $(IMAGE_VERSIONS),--versions $(IMAGE_VERSIONS))
+	bin/zkchaos images $(if $(IMAGE_VERSIONS),--versions $(IMAGE_VERSIONS)) $(if $(IMAGE_PATH),--path $(IMAGE_PATH))
 
 ## demo: F3 end to end on a real ensemble — trigger, evidence, detector, fix, verdict — then everything removed; prints the HTML report's path
 demo: images build

@@ -19,3 +19,15 @@ var Entrypoint []byte
 //
 //go:embed log4j.properties
 var Log4j []byte
+
+// DockerfileBase is the engine recipe of the base: install-packages.sh on the
+// engine's debian:<suite> image.
+//
+//go:embed Dockerfile.base
+var DockerfileBase []byte
+
+// InstallPackages installs the base's packages inside a Debian root (the engine
+// recipe; build-base.sh does the same in its chroot).
+//
+//go:embed install-packages.sh
+var InstallPackages []byte

@@ -30,8 +30,8 @@ func BenchmarkEnsembleStart(b *testing.B) {
 	for _, v := range harness.Versions {
 		b.Run(v.Version, func(b *testing.B) {
 			ctx := context.Background()
-			if st, err := harness.ImageStatus(ctx, v); err != nil || st != harness.ImageReady {
-				b.Skipf("image %s not ready (%v %v): run `make images`", v.Image(), st, err)
+			if err := harness.CheckReady(ctx, v); err != nil {
+				b.Skipf("%v", err)
 			}
 			var durations []float64
 			var rssMax float64

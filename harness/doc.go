@@ -46,6 +46,12 @@
 //
 //	go run github.com/zkchaos/zkchaos/cmd/zkchaos images
 //
+// (through the engine where it has debian:<suite>, else with debootstrap:
+// BuildImagesWith; SaveImages and LoadImages carry them to another engine).
+// WithImage, or $ZKCHAOS_IMAGE_<version>, runs a version's nodes from another
+// image; Run first checks it against the contract of docs/images.md
+// (CheckImageContract) and names what is missing.
+//
 // # Process-wide state
 //
 // Importing the package changes nothing in the process: no environment variable,

@@ -72,7 +72,7 @@ func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkImage(ctx, v); err != nil {
+	if err := s.checkNodeImage(ctx, v); err != nil {
 		return nil, err
 	}
 	if _, err := ParseReach(os.Getenv(EnvReach)); err != nil {
@@ -117,8 +117,9 @@ func Run(ctx context.Context, opts ...Option) (*Ensemble, error) {
 	if err = errors.Join(err, <-gwErr); err != nil {
 		return e, err
 	}
-	e.progressf("%d × ZooKeeper %s on %s (%s): network %.2f s, containers created and started %.2f s; this process reaches them %s",
-		s.nodes, v.Version, e.Network, e.Subnet, netDone.Sub(start).Seconds(), time.Since(netDone).Seconds(), e.route.describe())
+	image, _ := s.imageFor(v)
+	e.progressf("%d × ZooKeeper %s (%s) on %s (%s): network %.2f s, containers created and started %.2f s; this process reaches them %s",
+		s.nodes, v.Version, image, e.Network, e.Subnet, netDone.Sub(start).Seconds(), time.Since(netDone).Seconds(), e.route.describe())
 	if !s.wait {
 		return e, nil
 	}

@@ -3,6 +3,8 @@ package harness
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,8 +55,57 @@ func TestLookupVersionListsKnownOnes(t *testing.T) {
 		if _, err := LookupVersion(v.Version); err != nil {
 			t.Fatal(err)
 		}
-		if v.recipe() == "" || v.baseRecipe() == v.recipe() {
-			t.Fatalf("%s: recipe hashes", v.Version)
+		for _, p := range []BuildPath{PathDebootstrap, PathEngine} {
+			if v.recipe(p) == "" || v.baseRecipe(p) == v.recipe(p) {
+				t.Fatalf("%s: recipe hashes (%s)", v.Version, p)
+			}
+		}
+		if v.recipe(PathDebootstrap) == v.recipe(PathEngine) {
+			t.Fatalf("%s: both paths have recipe %s", v.Version, v.recipe(PathEngine))
+		}
+	}
+}
+
+// The two recipes of a base must install the same packages from the same sources
+// and clean up the same: build-base.sh (debootstrap, in its chroot) and
+// install-packages.sh (the engine's build) are separate files so that the
+// debootstrap recipe's hash, and the images built from it, stay as they were.
+func TestBaseRecipesInstallTheSame(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "docker", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	deboot, engine := read("build-base.sh"), read("install-packages.sh")
+	tools := func(script, sep string) []string {
+		m := regexp.MustCompile(`(?m)^TOOLS="([^"]*)"`).FindStringSubmatch(script)
+		if m == nil {
+			t.Fatalf("no TOOLS= line in\n%s", script)
+		}
+		l := strings.Split(m[1], sep)
+		slices.Sort(l)
+		return l
+	}
+	if a, b := tools(deboot, ","), tools(engine, " "); !slices.Equal(a, b) {
+		t.Errorf("build-base.sh installs %v, install-packages.sh %v", a, b)
+	}
+	for _, want := range []struct{ deboot, engine string }{
+		{`echo "deb $MIRROR $SUITE main" >"$root/etc/apt/sources.list"`, `echo "deb $MIRROR $SUITE main" >/etc/apt/sources.list`},
+		{`apt-get install -y -q --no-install-recommends $PACKAGES`, `apt-get install -y -q --no-install-recommends $TOOLS $PACKAGES`},
+		{`rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/info"`, `rm -rf /usr/share/doc /usr/share/man /usr/share/info`},
+		{`"$root/var/cache/apt/"* "$root/var/lib/apt/lists/"* "$root/var/log/"*.log`, `/var/cache/apt/* /var/lib/apt/lists/* /var/log/*.log`},
+	} {
+		if !strings.Contains(deboot, want.deboot) || !strings.Contains(engine, want.engine) {
+			t.Errorf("the recipes differ: build-base.sh should have %q, install-packages.sh %q", want.deboot, want.engine)
+		}
+	}
+	for _, script := range []string{deboot, engine} {
+		for _, l := range strings.Split(script, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "#") && regexp.MustCompile(`allow-unauthenticated|no-check-gpg|AllowInsecure|trusted=yes`).MatchString(l) {
+				t.Errorf("a recipe skips the archive's signature: %s", l)
+			}
 		}
 	}
 }

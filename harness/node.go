@@ -89,7 +89,7 @@ func (n *Node) createFrom(ctx context.Context, volumesFrom string) error {
 	s := n.ens.settings
 	myid := []byte(strconv.Itoa(n.MyID) + "\n")
 	n.mu.Lock()
-	image := n.version.Image()
+	image, _ := s.imageFor(n.version)
 	body := n.config.render()
 	n.mu.Unlock()
 	req := testcontainers.GenericContainerRequest{
@@ -363,7 +363,7 @@ func (n *Node) remove(ctx context.Context) error {
 // keys, plus what the new version needs (4lw whitelist, AdminServer off). Any
 // version may follow any other: a downgrade is the same operation.
 func (n *Node) Upgrade(ctx context.Context, to Version) error {
-	if err := checkImage(ctx, to); err != nil {
+	if err := n.ens.settings.checkNodeImage(ctx, to); err != nil {
 		return err
 	}
 	if _, ok := n.ens.settings.tmpfs["/data"]; ok {

@@ -21,6 +21,7 @@ type settings struct {
 	sysctls      map[string]string
 	peerWait     time.Duration
 	reach        Reach
+	images       map[string]string // version → image (WithImage)
 }
 
 func defaultSettings() settings {
@@ -35,6 +36,7 @@ func defaultSettings() settings {
 		sysctls:      map[string]string{},
 		peerWait:     10 * time.Second,
 		reach:        ReachAuto,
+		images:       map[string]string{},
 	}
 }
 

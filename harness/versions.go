@@ -91,11 +91,15 @@ var Versions = []Version{
 // DefaultVersion is used when no WithVersion option is given: the newest.
 var DefaultVersion = Versions[len(Versions)-1].Version
 
-// Image is the tag of the node image of this version.
-func (v Version) Image() string { return "zkchaos/zookeeper:" + v.Version }
+// Image is the tag of the node image of this version `zkchaos images` builds
+// (WithImage or $ZKCHAOS_IMAGE_<version> run another).
+func (v Version) Image() string { return v.imageIn(DefaultRepository) }
 
-// BaseImage is the tag of the debootstrapped base the node image is made from.
-func (v Version) BaseImage() string { return "zkchaos/zookeeper-base:" + v.Version }
+// BaseImage is the tag of the base (Debian and its zookeeper package) the node
+// image is made from.
+func (v Version) BaseImage() string { return v.imageIn(DefaultRepository + "-base") }
+
+func (v Version) imageIn(repo string) string { return repo + ":" + v.Version }
 
 // Label is the Ginkgo label of specs that run on this version, e.g. "v3.9.3".
 func (v Version) Label() string { return "v" + v.Version }

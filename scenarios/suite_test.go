@@ -35,11 +35,9 @@ func TestScenarios(t *testing.T) {
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	_, err := harness.Docker(ctx)
 	Expect(err).NotTo(HaveOccurred())
-	for _, v := range versionsSelected() {
-		st, err := harness.ImageStatus(ctx, v)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(st).To(Equal(harness.ImageReady), "image %s is %s: run `make images`", v.Image(), st)
-	}
+	// Built images must match their recipe; an image named by
+	// $ZKCHAOS_IMAGE_<version> must meet the contract (docs/images.md).
+	Expect(harness.CheckReady(ctx, versionsSelected()...)).To(Succeed())
 	st, err := harness.ClientImageStatus(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(st).To(Equal(harness.ImageReady), "image %s is %s: run `make images`", harness.ClientImage, st)

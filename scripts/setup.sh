@@ -68,11 +68,21 @@ if ! docker info >/dev/null 2>&1; then
 fi
 say "docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) answers"
 
-# 2. debootstrap: the node images are built from Debian's signed archive. Only
-# needed when an image is missing or stale.
+# 2. debootstrap: the node images are built from Debian's signed archive, through
+# the engine where it has debian:<suite> (docs/images.md), else with debootstrap on
+# this host. Only needed when an image is missing or stale and the engine lacks a
+# debian:<suite> it would be built on.
+engine_bases_present() {
+	local images
+	images=$(bin/zkchaos images --check --json 2>/dev/null | sed -n 's/.*"debian_image": "\([^"]*\)".*/\1/p' | sort -u)
+	[ -n "$images" ] || return 1
+	for i in $images; do docker image inspect "$i" >/dev/null 2>&1 || return 1; done
+}
 if ! command -v debootstrap >/dev/null 2>&1; then
 	if [ -x bin/zkchaos ] && bin/zkchaos images --check >/dev/null 2>&1; then
 		say "debootstrap absent, not needed: every image is built"
+	elif [ -x bin/zkchaos ] && engine_bases_present; then
+		say "debootstrap absent, not needed: the engine has the debian:<suite> images to build on"
 	else
 		apt_install debootstrap
 	fi
