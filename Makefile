@@ -6,7 +6,7 @@ GO ?= go
 GINKGO := $(GO) tool ginkgo
 REPORTS := reports/out
 # Specs of the long experiments carry the label "slow"; `make test` leaves them to `make slow`.
-TEST_LABELS ?= !slow && !explore
+TEST_LABELS ?= !slow
 
 # testcontainers' reaper image cannot be pulled without a registry; zkchaos removes
 # what it creates itself (the harness library never changes this setting).
