@@ -49,13 +49,17 @@ type FloodResult struct {
 	Target   string `json:"target"`
 	TargetHz int    `json:"target_rate"`
 	// Attempts are the attempts scheduled; Sent those actually started (the
-	// others were Skipped at the in-flight limit and never reached the wire).
+	// others were Skipped at the in-flight limit or Late, and never reached the
+	// wire).
 	Attempts int64 `json:"attempts"`
 	Sent     int64 `json:"sent"`
 	// Achieved is connections started per second: Sent over the scheduled time.
-	Achieved  float64 `json:"achieved_rate"`
-	MaxLagMs  float64 `json:"max_schedule_lag_ms"`
-	Skipped   int64   `json:"skipped_in_flight_limit"`
+	Achieved float64 `json:"achieved_rate"`
+	MaxLagMs float64 `json:"max_schedule_lag_ms"`
+	Skipped  int64   `json:"skipped_in_flight_limit"`
+	// Late were due before Duration ended but not launched by then (the
+	// client host could not keep up): never sent, counted as scheduled.
+	Late      int64   `json:"not_sent_late"`
 	OK        int64   `json:"handshakes_ok"`
 	ConnectTO int64   `json:"connect_timeouts"` // SYN never answered within Timeout
 	Refused   int64   `json:"connect_refused"`  // RST to the SYN
@@ -139,7 +143,11 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodResult {
 	interval := time.Second / time.Duration(cfg.Rate)
 	var maxLag time.Duration
 	launched := 0
-	for launched < total && ctx.Err() == nil {
+	// The schedule ends at Duration even when this process cannot keep up (a
+	// starved client host): what was due and not launched by then is counted
+	// as scheduled and not sent, never sent late.
+	deadline := start.Add(cfg.Duration)
+	for launched < total && ctx.Err() == nil && time.Now().Before(deadline) {
 		due := start.Add(time.Duration(launched) * interval)
 		if wait := time.Until(due); wait > 0 {
 			// Sleep in ≥1 ms steps and then catch up with a batch: per-attempt sleeps
@@ -150,6 +158,9 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodResult {
 		maxLag = max(maxLag, now.Sub(due))
 		// Every attempt whose time has come starts now.
 		for launched < total && !start.Add(time.Duration(launched)*interval).After(now) {
+			if launched%256 == 0 && !time.Now().Before(deadline) {
+				break
+			}
 			res.Attempts++
 			if inFlight.Load() >= int64(cfg.MaxInFlight) {
 				res.Skipped++
@@ -164,9 +175,14 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodResult {
 		}
 	}
 	scheduled := time.Since(start)
+	if ctx.Err() == nil {
+		// Due within Duration, not launched in time: scheduled, not sent.
+		res.Attempts += int64(total - launched)
+		res.Late = int64(total - launched)
+	}
 	wg.Wait()
 	res.ElapsedS = time.Since(start).Seconds()
-	res.Sent = res.Attempts - res.Skipped
+	res.Sent = res.Attempts - res.Skipped - res.Late
 	res.Achieved = float64(res.Sent) / scheduled.Seconds()
 	res.MaxLagMs = float64(maxLag.Microseconds()) / 1000
 	res.OK, res.ConnectTO, res.Refused, res.Resets = ok.Load(), connTO.Load(), refused.Load(), resets.Load()

@@ -106,7 +106,7 @@ func TestFloodCountsEachOutcome(t *testing.T) {
 	}
 	// The server closes without reading the ConnectRequest: the kernel answers with
 	// RST (a reset) or, if the request was not sent yet, a FIN (closed).
-	if r.OK != 50 || r.Closed+r.Resets != 150 || r.OK+r.Failures()+r.Skipped != r.Attempts {
+	if r.OK != 50 || r.Closed+r.Resets != 150 || r.OK+r.Failures()+r.Skipped+r.Late != r.Attempts {
 		t.Fatalf("ok %d closed %d resets %d failures %d: %+v", r.OK, r.Closed, r.Resets, r.Failures(), r)
 	}
 	// Nothing listens on a closed port of 127.0.0.1: every SYN is answered by RST.
@@ -114,8 +114,19 @@ func TestFloodCountsEachOutcome(t *testing.T) {
 	dead := ln.Addr().String()
 	ln.Close()
 	r = Flood(context.Background(), FloodConfig{Target: dead, Rate: 1000, Duration: 100 * time.Millisecond})
-	if r.Refused != r.Attempts || r.OK != 0 {
-		t.Fatalf("refused %d of %d: %+v", r.Refused, r.Attempts, r)
+	if r.Refused != r.Sent || r.OK != 0 {
+		t.Fatalf("refused %d of %d sent: %+v", r.Refused, r.Sent, r)
+	}
+}
+
+// A schedule this process cannot keep up with ends at Duration all the same:
+// 100,000 attempts due within 1 ms cannot all be launched in it, and those not
+// launched are counted as scheduled and late, never sent afterwards.
+func TestFloodEndsAtItsDuration(t *testing.T) {
+	addr := fakeServer(t, 0)
+	r := Flood(context.Background(), FloodConfig{Target: addr, Rate: 100_000_000, Duration: time.Millisecond, MaxInFlight: 64})
+	if r.Attempts != 100_000 || r.Late == 0 || r.Sent+r.Skipped+r.Late != r.Attempts || r.OK+r.Failures() != r.Sent {
+		t.Fatalf("%+v", r)
 	}
 }
 
