@@ -1,15 +1,12 @@
 package harness
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -84,23 +81,12 @@ func BuildClientImage(ctx context.Context, binary string, w io.Writer) error {
 	if insp, err := cli.ImageInspect(ctx, ClientImage); err == nil {
 		old = insp.ID
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	epoch := time.Unix(0, 0)
-	for _, d := range []struct {
-		name string
-		mode int64
-	}{{"etc/", 0o755}, {"tmp/", 0o1777}, {"usr/", 0o755}, {"usr/local/", 0o755}, {"usr/local/bin/", 0o755}} {
-		_ = tw.WriteHeader(&tar.Header{Name: d.name, Mode: d.mode, Typeflag: tar.TypeDir, ModTime: epoch})
-	}
-	_ = tw.WriteHeader(&tar.Header{Name: "usr/local/bin/zkchaos", Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg, ModTime: epoch})
-	if _, err := tw.Write(body); err != nil {
+	root, err := tarOf(tarEntry{"etc/", 0o755, nil}, tarEntry{"tmp/", 0o1777, nil}, tarEntry{"usr/", 0o755, nil},
+		tarEntry{"usr/local/", 0o755, nil}, tarEntry{"usr/local/bin/", 0o755, nil}, tarEntry{"usr/local/bin/zkchaos", 0o755, body})
+	if err != nil {
 		return err
 	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	res, err := cli.ImageImport(ctx, client.ImageImportSource{Source: &buf, SourceName: "-"}, ClientImage, client.ImageImportOptions{
+	res, err := cli.ImageImport(ctx, client.ImageImportSource{Source: root, SourceName: "-"}, ClientImage, client.ImageImportOptions{
 		Changes: []string{
 			`ENTRYPOINT ["/usr/local/bin/zkchaos"]`,
 			"ENV TMPDIR=/tmp",

@@ -377,6 +377,34 @@ func oneLine(err error) string {
 	return s
 }
 
+// tarEntry is one entry of a tar stream made in memory: a directory when its
+// name ends in "/", else a file with body.
+type tarEntry struct {
+	name string
+	mode int64
+	body []byte
+}
+
+// tarOf writes the entries as a tar stream, every time stamp at the epoch (the
+// same bytes for the same files).
+func tarOf(entries ...tarEntry) (*bytes.Buffer, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.body)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}
+		if strings.HasSuffix(e.name, "/") {
+			h.Typeflag, h.Size = tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(e.body); err != nil {
+			return nil, err
+		}
+	}
+	return &buf, tw.Close()
+}
+
 // build makes one version's node image by one path.
 type build struct {
 	v           Version
@@ -453,21 +481,13 @@ func (b build) engineBase(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range []struct {
-		name string
-		body []byte
-	}{{"Dockerfile", docker.DockerfileBase}, {"install-packages.sh", docker.InstallPackages}} {
-		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg})
-		_, _ = tw.Write(f.body)
-	}
-	if err := tw.Close(); err != nil {
+	buildContext, err := tarOf(tarEntry{"Dockerfile", 0o644, docker.DockerfileBase}, tarEntry{"install-packages.sh", 0o644, docker.InstallPackages})
+	if err != nil {
 		return err
 	}
 	arg := func(s string) *string { return &s }
 	fmt.Fprintf(w, "images: building base %s through the engine from %s (apt-get in the build)\n", b.base, v.DebianImage())
-	res, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{
+	res, err := cli.ImageBuild(ctx, buildContext, client.ImageBuildOptions{
 		Tags:        []string{b.base},
 		Dockerfile:  "Dockerfile",
 		Remove:      true,
@@ -545,19 +565,12 @@ func (b build) addNodeLayer(ctx context.Context, w io.Writer) (err error) {
 		_, rmErr := cli.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
 		err = errors.Join(err, rmErr)
 	}()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, mode int64, body []byte) {
-		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(body)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg})
-		_, _ = tw.Write(body)
-	}
-	_ = tw.WriteHeader(&tar.Header{Name: "conf/", Mode: 0o755, Typeflag: tar.TypeDir, ModTime: time.Unix(0, 0)})
-	add("conf/log4j.properties", 0o644, docker.Log4j)
-	add("usr/local/bin/zkchaos-entrypoint", 0o755, docker.Entrypoint)
-	if err := tw.Close(); err != nil {
+	layer, err := tarOf(tarEntry{"conf/", 0o755, nil}, tarEntry{"conf/log4j.properties", 0o644, docker.Log4j},
+		tarEntry{"usr/local/bin/zkchaos-entrypoint", 0o755, docker.Entrypoint})
+	if err != nil {
 		return err
 	}
-	if _, err := cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: &buf}); err != nil {
+	if _, err := cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: layer}); err != nil {
 		return fmt.Errorf("copy entrypoint: %w", err)
 	}
 	fmt.Fprintf(w, "images: %s: recording the classes a starting server loads (class-data archive)\n", b.image)
