@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
@@ -178,29 +177,12 @@ func runCheck(ctx context.Context, ref, script string) (out string, err error) {
 		_, rmErr := cli.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
 		err = errors.Join(err, rmErr)
 	}()
-	wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-	if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+	var stdout bytes.Buffer
+	if err := runToCompletion(ctx, cli, created.ID, &stdout); err != nil {
 		if strings.Contains(err.Error(), "/bin/sh") {
 			return "", errors.New("missing /bin/sh (the harness runs its commands in nodes through it)")
 		}
 		return "", fmt.Errorf("check container: %w", err)
-	}
-	select {
-	case res := <-wait.Result:
-		if res.StatusCode != 0 {
-			return "", fmt.Errorf("check container exited with %d", res.StatusCode)
-		}
-	case err := <-wait.Error:
-		return "", fmt.Errorf("check container: %w", err)
-	}
-	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return "", err
-	}
-	defer logs.Close()
-	var stdout bytes.Buffer
-	if _, err := stdcopy.StdCopy(&stdout, &stdout, logs); err != nil {
-		return "", err
 	}
 	return stdout.String(), nil
 }

@@ -622,14 +622,15 @@ func runToCompletion(ctx context.Context, cli *testcontainers.DockerClient, id s
 		return err
 	}
 	logs, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
-	if err == nil {
-		_, _ = stdcopy.StdCopy(w, w, logs)
-		logs.Close()
+	if err != nil {
+		return fmt.Errorf("logs: %w", err)
 	}
+	defer logs.Close()
+	_, err = stdcopy.StdCopy(w, w, logs)
 	if code != 0 {
 		return fmt.Errorf("exit code %d", code)
 	}
-	return nil
+	return err
 }
 
 // CheckReady says whether scenarios can run on these versions: the engine answers
