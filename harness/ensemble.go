@@ -453,8 +453,16 @@ func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
 // next node goes.
 func (e *Ensemble) RollingRestart(ctx context.Context, changes map[string]string, timeout time.Duration,
 	then func(ctx context.Context, n *Node, mark int) error) error {
+	return e.RestartNodes(ctx, e.nodes, changes, timeout, then)
+}
+
+// RestartNodes is RollingRestart on the given nodes only, in the order given: a
+// setting one node's behaviour depends on (its client port's backlog, its own
+// limits) changed where it is measured.
+func (e *Ensemble) RestartNodes(ctx context.Context, nodes []*Node, changes map[string]string, timeout time.Duration,
+	then func(ctx context.Context, n *Node, mark int) error) error {
 	keys := slices.Sorted(maps.Keys(changes))
-	for _, n := range e.nodes {
+	for _, n := range nodes {
 		for _, k := range keys {
 			if err := n.SetConfig(ctx, k, changes[k]); err != nil {
 				return err

@@ -195,6 +195,13 @@ func (s *F3) RaiseLimit(ctx context.Context, limit int) error {
 		})
 }
 
+// SetLimitOnTarget restarts the target node alone with a new maxClientCnxns: what
+// a measurement on that node needs.
+func (s *F3) SetLimitOnTarget(ctx context.Context, limit int) error {
+	s.Record.Add(reports.KindFix, s.target.Name, "restarted alone with maxClientCnxns=%d", limit)
+	return s.Ens.RestartNodes(ctx, []*harness.Node{s.target}, map[string]string{"maxClientCnxns": strconv.Itoa(limit)}, 60*time.Second, nil)
+}
+
 // fixRaiseLimit is F3's documented fix.
 const fixRaiseLimit = "raise maxClientCnxns (rolling restart)"
 
@@ -355,7 +362,8 @@ func planF3(r *Run) []Step {
 			return s.Release(ctx, again)
 		}},
 		{Name: "treats maxClientCnxns=0 as unlimited (measured, not assumed)", Phase: PhaseCheck, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
-			if err := s.RaiseLimit(ctx, 0); err != nil {
+			// Measured where the host connects: the target alone is restarted.
+			if err := s.SetLimitOnTarget(ctx, 0); err != nil {
 				return err
 			}
 			if err := s.MarkLog(ctx); err != nil {

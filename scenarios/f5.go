@@ -25,6 +25,13 @@ type F5 struct {
 	Record   *reports.Record
 
 	progress io.Writer
+	// ens is the ensemble the last variant ran on, named ensName; onEnsemble is
+	// told of every ensemble started and end removes one (the runner's Adopt and
+	// End; without them Close terminates it).
+	ens        *harness.Ensemble
+	ensName    string
+	onEnsemble func(*harness.Ensemble)
+	end        func(context.Context, *harness.Ensemble) error
 }
 
 // NewF5 prepares the scenario on a version.
@@ -37,7 +44,13 @@ func NewF5(v harness.Version, progress io.Writer) *F5 {
 // the clients behave.
 type F5Variant struct {
 	Name string
-	Opts []harness.Option
+	// Ensemble names the ensemble the variant runs on: consecutive variants with
+	// the same name share one, started with Opts by the first of them (a flood
+	// leaves the ensemble as it found it; the counters are read as deltas).
+	Ensemble string
+	Opts     []harness.Option
+	// Target: zoo.cfg keys set on zk1 alone, by restarting it, before the flood.
+	Target map[string]string
 	// Reuse: the clients keep a pool of sessions instead of connecting per request.
 	Reuse bool
 }
@@ -49,17 +62,20 @@ var hugeKernelQueues = []harness.Option{
 	harness.WithSysctl("net.ipv4.tcp_max_syn_backlog", "65535"),
 }
 
-// F5Variants are the trigger and the three documented fixes, in that order. Every
-// variant lifts maxClientCnxns: the flood comes from one client host, and the per-IP
-// limit (F3) would refuse most of it before the backlog matters — the reported clients
-// were a fleet of web servers.
+// F5Variants are the trigger and the three documented fixes, in the order they
+// run: the trigger and the client-side fix on an ensemble with the defaults, then
+// the kernel limits and clientPortListenBacklog on one whose nodes have the large
+// kernel queues (zk1 restarted with the option). Every variant lifts
+// maxClientCnxns: the flood comes from one client host, and the per-IP limit (F3)
+// would refuse most of it before the backlog matters — the reported clients were
+// a fleet of web servers.
 func F5Variants() []F5Variant {
 	base := []harness.Option{harness.WithConfig("maxClientCnxns", "0")}
 	return []F5Variant{
-		{Name: "defaults (backlog 50)", Opts: base},
-		{Name: "kernel: somaxconn, tcp_max_syn_backlog 65535", Opts: append(append([]harness.Option{}, base...), hugeKernelQueues...)},
-		{Name: "clientPortListenBacklog=1024 + kernel", Opts: append(append([]harness.Option{harness.WithConfig("clientPortListenBacklog", "1024")}, base...), hugeKernelQueues...)},
-		{Name: "client side: 32 long-lived sessions", Opts: base, Reuse: true},
+		{Name: "defaults (backlog 50)", Ensemble: "defaults", Opts: base},
+		{Name: "client side: 32 long-lived sessions", Ensemble: "defaults", Reuse: true},
+		{Name: "kernel: somaxconn, tcp_max_syn_backlog 65535", Ensemble: "kernel", Opts: append(append([]harness.Option{}, base...), hugeKernelQueues...)},
+		{Name: fixBacklog, Ensemble: "kernel", Target: map[string]string{"clientPortListenBacklog": "1024"}},
 	}
 }
 
@@ -78,18 +94,49 @@ type F5Run struct {
 	ClientFailures, Requests, NotSent int64
 }
 
-// Run starts an ensemble for the variant, measures the target's counters around
-// one flood from a client host, runs the detector, and removes the ensemble.
+// ensemble returns the ensemble variant v runs on: the previous one when v names
+// it, else a new one (the previous one removed first), with v.Target set on zk1.
+func (s *F5) ensemble(ctx context.Context, v F5Variant) (*harness.Ensemble, error) {
+	if s.ens == nil || s.ensName != v.Ensemble {
+		if err := s.Close(ctx); err != nil {
+			return nil, err
+		}
+		s.Record.Add(reports.KindStep, "", "variant %q: starting the ensemble %q", v.Name, v.Ensemble)
+		opts := append([]harness.Option{harness.WithVersion(s.Version.Version), harness.WithProgress(s.progress)}, v.Opts...)
+		ens, err := harness.Run(ctx, opts...)
+		if s.onEnsemble != nil {
+			s.onEnsemble(ens)
+		}
+		s.ens, s.ensName = ens, v.Ensemble
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(v.Target) == 0 {
+		return s.ens, nil
+	}
+	zk1 := s.ens.Node(1)
+	err := s.ens.RestartNodes(ctx, []*harness.Node{zk1}, v.Target, time.Minute, nil)
+	s.Record.Add(reports.KindFault, zk1.Name, "variant %q: restarted with %v", v.Name, v.Target)
+	return s.ens, err
+}
+
+// Close removes the ensemble of the last variant.
+func (s *F5) Close(ctx context.Context) error {
+	ens := s.ens
+	s.ens, s.ensName = nil, ""
+	if s.end != nil {
+		return s.end(ctx, ens)
+	}
+	return ens.Terminate(ctx)
+}
+
+// Run measures the target's counters around one flood from a client host on the
+// variant's ensemble, and runs the detector. The ensemble stays for the next
+// variant (Close removes it).
 func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
 	run.Variant = v.Name
-	s.Record.Add(reports.KindStep, "", "variant %q: starting the ensemble", v.Name)
-	opts := append([]harness.Option{harness.WithVersion(s.Version.Version), harness.WithProgress(s.progress)}, v.Opts...)
-	ens, err := harness.Run(ctx, opts...)
-	defer func() {
-		if terr := ens.Terminate(ctx); terr != nil && err == nil {
-			err = terr
-		}
-	}()
+	ens, err := s.ensemble(ctx, v)
 	if err != nil {
 		return run, err
 	}
@@ -219,6 +266,7 @@ const fixBacklog = "clientPortListenBacklog=1024 + kernel"
 func planF5(r *Run) []Step {
 	s := NewF5(r.Version, r.Progress)
 	s.Record = r.Record
+	s.onEnsemble, s.end = r.Adopt, r.End
 	variants := F5Variants()
 	var runs []F5Run
 	run := func(ctx context.Context, r *Run, i int) (F5Run, error) {
@@ -262,39 +310,39 @@ func planF5(r *Run) []Step {
 			r.Record.Finding(foundOn(x.Findings, detect.F5, "zk1") != nil, "zk1", "the F5 detector on zk1's counters and listeners: %s", gradeOn(x.Findings, detect.F5, "zk1"))
 			return nil
 		}},
-		{Name: "is not fixed by the kernel limits alone while ZooKeeper passes 50", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
-			x, err := run(ctx, r, 1)
-			if err != nil {
-				return err
-			}
-			serverFix(r, variants[1].Name, x)
-			return nil
-		}},
-		{Name: "is relieved by clientPortListenBacklog=1024 where the option exists (ZOOKEEPER-974, 3.6.0+)", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
-			x, err := run(ctx, r, 2)
-			if err != nil {
-				return err
-			}
-			if !r.Version.ClientPortListenBacklog && x.Backlog == runs[0].Backlog {
-				r.Record.FixOutcome(fixBacklog, reports.FixNotAvailable, "zk1", "clientPortListenBacklog=1024 set, Send-Q still %d: the key is ignored by %s (ZOOKEEPER-974 shipped in 3.6.0)", x.Backlog, r.Version.Version)
-				return nil
-			}
-			serverFix(r, fixBacklog, x)
-			return nil
-		}},
 		{Name: "is fixed on the client side: the same rate over long-lived sessions overflows nothing", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
-			x, err := run(ctx, r, 3)
+			x, err := run(ctx, r, 1)
 			if err != nil {
 				return err
 			}
 			u := x.Reuse
 			works := u.Connected == u.Sessions && u.OK > 0 && x.Overflows == 0 && findingOn(x.Findings, detect.F5, "") == nil
-			r.Record.FixOutcome(variants[3].Name, status(works), "zk1", "%d of %d sessions carried %d of %d requests sent (%.0f/s achieved, %d not sent): ListenOverflows +%d",
+			r.Record.FixOutcome(variants[1].Name, status(works), "zk1", "%d of %d sessions carried %d of %d requests sent (%.0f/s achieved, %d not sent): ListenOverflows +%d",
 				u.Connected, u.Sessions, u.OK, x.Requests, u.Achieved, x.NotSent, x.Overflows)
+			return nil
+		}},
+		{Name: "is not fixed by the kernel limits alone while ZooKeeper passes 50", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			x, err := run(ctx, r, 2)
+			if err != nil {
+				return err
+			}
+			serverFix(r, variants[2].Name, x)
+			return nil
+		}},
+		{Name: "is relieved by clientPortListenBacklog=1024 where the option exists (ZOOKEEPER-974, 3.6.0+)", Phase: PhaseFix, Timeout: 4 * time.Minute, Do: func(ctx context.Context, r *Run) error {
+			x, err := run(ctx, r, 3)
+			if err != nil {
+				return err
+			}
+			if !r.Version.ClientPortListenBacklog && x.Backlog == runs[0].Backlog {
+				r.Record.FixOutcome(fixBacklog, reports.FixNotAvailable, "zk1", "clientPortListenBacklog=1024 set, Send-Q still %d: the key is ignored by %s (ZOOKEEPER-974 shipped in 3.6.0)", x.Backlog, r.Version.Version)
+			} else {
+				serverFix(r, fixBacklog, x)
+			}
 			table := F5Table(r.Version.Version, runs)
 			r.Record.Note("fix table (same %d/s flood for %s per variant; the flood comes from one client host with maxClientCnxns=0):\n%s", s.Rate, s.Duration, table)
 			r.say("%s", table)
-			return nil
+			return s.Close(ctx)
 		}},
 	}
 }
