@@ -177,9 +177,10 @@ func TestFieldCorpus(t *testing.T) {
 // miss (F1F4/bitnami-zookeeper-29-leader-sees-round-0xb.log, the leader's side
 // of an ensemble that never forms). The fourth batch, measured before any rule
 // looked at it, added two misses (F3 reports in prose) and three false alarms
-// (a lone node's long time out, a firewall on every node): recall 17 of 20,
-// false alarms 5 of 27.
-const holdoutMinHits, holdoutMaxAlarms = 17, 5
+// (a lone node's long time out, a firewall on every node); one of each led to
+// a rule change and moved to tune, so what is held out scores recall 17 of 19,
+// false alarms 4 of 26.
+const holdoutMinHits, holdoutMaxAlarms = 17, 4
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string
