@@ -227,6 +227,35 @@ func TestUnreachableIsNeitherF1NorF4(t *testing.T) {
 	}
 }
 
+// A paste that folded the failed dial's stack trace and the next record into
+// one line (the "Cannot open channel" header cut off) still says the node's
+// own dials fail: it reaches nobody, which is a note, not F1|F4. The same
+// time out without the folded stack stays a suspected stuck election.
+func TestFoldedDialFailureIsUnreachable(t *testing.T) {
+	stack := "java.net.ConnectException: Connection refused at java.net.PlainSocketImpl.socketConnect(Native Method) at java.net.Socket.connect(Socket.java:579) at org.apache.zookeeper.server.quorum.QuorumCnxManager.connectOne(QuorumCnxManager.java:368) at org.apache.zookeeper.server.quorum.FastLeaderElection.lookForLeader(FastLeaderElection.java:840) "
+	rec := "2016-07-30 17:13:16,032 [myid:1] - INFO [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@849] - Notification time out: 51200"
+	if ev := ParseLine([]byte(stack + rec)); ev.Kind != EventNotificationTimeout || !ev.DialFailed || ev.TimeoutMs != 51200 {
+		t.Fatalf("folded line: %+v", ev)
+	}
+	if ev := ParseLine([]byte(rec)); ev.DialFailed {
+		t.Errorf("a plain time out has no failed dial: %+v", ev)
+	}
+	if ev := ParseLine([]byte("QuorumCnxManager.connectOne( then java.net.ConnectException " + rec)); ev.DialFailed {
+		t.Errorf("a frame before the exception is not its stack: %+v", ev)
+	}
+	o := Observations{Logs: []*NodeLog{logOf("zk1", stack+rec)}}
+	if fs := Detect(o); len(fs) != 0 {
+		t.Errorf("folded refused dial gave %s", failures(fs))
+	}
+	if notes := Notes(o); len(notes) != 1 || !strings.Contains(notes[0], "could not reach its peers") {
+		t.Errorf("notes %q", notes)
+	}
+	o = Observations{Logs: []*NodeLog{logOf("zk1", rec)}}
+	if got := failures(Detect(o)); got != "F1@zk1,F4@zk1" {
+		t.Errorf("time out alone: %s", got)
+	}
+}
+
 // With a quorum of LEADING/FOLLOWING votes in another round the node is F1
 // even though, as the smallest id, it also logs "Have smaller".
 func TestF1WinsOverF4(t *testing.T) {

@@ -42,10 +42,11 @@ func readFieldSources(t *testing.T) []fieldEntry {
 }
 
 // diagnoseField runs the detectors on one excerpt as `zkchaos diagnose`
-// would: a .txt is netstat/ss output, anything else a log. A failure excerpt
-// must be recognised as ZooKeeper's; a negative may hold none of its lines
-// (a Kafka broker's own log), which diagnose reports as such.
-func diagnoseField(t *testing.T, file, label string) []Finding {
+// would: a .txt is netstat/ss output, anything else a log. A tune failure
+// excerpt must be recognised as ZooKeeper's; a held-out one that is not counts
+// as a miss against the floor; a negative may hold none of its lines (a Kafka
+// broker's own log), which diagnose reports as such.
+func diagnoseField(t *testing.T, file, label, set string) []Finding {
 	t.Helper()
 	p := fixtures + "field/" + file
 	r, err := os.Open(p)
@@ -66,7 +67,11 @@ func diagnoseField(t *testing.T, file, label string) []Finding {
 		t.Fatal(err)
 	}
 	if n.Events == 0 && !n.Layout && label != "healthy" && label != "other" {
-		t.Errorf("%s: no ZooKeeper line recognised", file)
+		if set == "tune" {
+			t.Errorf("%s: no ZooKeeper line recognised", file)
+		} else {
+			t.Logf("%s: %s: no ZooKeeper line recognised", set, file)
+		}
 	}
 	return Detect(Observations{Logs: []*NodeLog{n}})
 }
@@ -107,7 +112,7 @@ func TestFieldCorpus(t *testing.T) {
 			sc = &fieldScore{perLabel: map[string][2]int{}}
 			scores[e.set] = sc
 		}
-		fs := diagnoseField(t, e.file, e.label)
+		fs := diagnoseField(t, e.file, e.label, e.set)
 		var got []string
 		for _, f := range fs {
 			got = append(got, fmt.Sprintf("%s/%s", f.Failure, f.GradeOrFound()))
@@ -170,8 +175,12 @@ func TestFieldCorpus(t *testing.T) {
 // (other/smart-cluster-blog-hosts-loopback.log,
 // other/slow-leader-shutdown-fastforward.log), so they stay counted, and one
 // miss (F1F4/bitnami-zookeeper-29-leader-sees-round-0xb.log, the leader's side
-// of an ensemble that never forms), so recall is 15 of 16.
-const holdoutMinHits, holdoutMaxAlarms = 15, 2
+// of an ensemble that never forms). The fourth batch, measured before any rule
+// looked at it, added two misses (F3 reports in prose) and three false alarms
+// (a lone node's long time out, a firewall on every node); one of each led to
+// a rule change and moved to tune, so what is held out scores recall 17 of 19,
+// false alarms 4 of 26.
+const holdoutMinHits, holdoutMaxAlarms = 17, 4
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string

@@ -90,6 +90,12 @@ type Event struct {
 
 	Notification Notification // EventNotification
 	TimeoutMs    int64        // EventNotificationTimeout
+	// DialFailed (EventNotificationTimeout): before the time out the same line
+	// holds an election dial that failed, its exception and a stack through
+	// QuorumCnxManager.connectOne or initiateConnection: a paste that folded a
+	// stack trace and the next record into one line, the "Cannot open
+	// channel" header cut off.
+	DialFailed bool
 	// SID is the peer: the larger id that was dropped (EventHaveSmallerID), the
 	// peer that could not be reached (EventCannotOpenChannel); -1 when not printed.
 	SID int64
@@ -111,13 +117,15 @@ type Event struct {
 const maxEvidenceLine = 2048
 
 var (
-	kNotifTimeout   = []byte("Notification time out: ")
-	kNotification   = []byte("Notification")
-	kHaveSmaller    = []byte("Have smaller server identifier")
-	kCannotOpen     = []byte("Cannot open ")
-	kElectionAddr   = []byte(" at election address ")
-	kFailedResolve  = []byte("Failed to resolve address: ")
-	kTooMany        = []byte("Too many connections from ")
+	kNotifTimeout  = []byte("Notification time out: ")
+	kNotification  = []byte("Notification")
+	kHaveSmaller   = []byte("Have smaller server identifier")
+	kCannotOpen    = []byte("Cannot open ")
+	kElectionAddr  = []byte(" at election address ")
+	kFailedResolve = []byte("Failed to resolve address: ")
+	// no space after "from": a quote that masks the address can lose it
+	// ("Too many connections from/xxxxxx - max is 60", yahoo/CMAK#923)
+	kTooMany        = []byte("Too many connections from")
 	kMaxIs          = []byte(" - max is ")
 	kNoSpace        = []byte("No space left on device")
 	kSevere         = []byte("Severe unrecoverable error")
@@ -190,7 +198,7 @@ var anchors = [][]byte{
 var pivotBytes = map[string]byte{
 	"LOOKING": 'G', "FOLLOWING": 'G', "LEADING": 'G', "OBSERVING": 'G',
 	"Notification":                    'f',
-	"Too many connections from ":      'f',
+	"Too many connections from":       'f',
 	"No space left on device":         'f',
 	"have not heard from server":      'f',
 	"Have smaller server identifier":  'v',
@@ -279,6 +287,7 @@ func classify(line []byte, ev *Event) bool {
 				return false
 			}
 			ev.Kind, ev.TimeoutMs = EventNotificationTimeout, v
+			ev.DialFailed = foldedDialFailure(line[:j])
 			return true
 		}
 		n, err := ParseNotification(line[i:])
@@ -493,6 +502,26 @@ func parseHaveSmaller(rest []byte, ev *Event) {
 	if ok1 && ok2 {
 		ev.SID, ev.MyID = sid, me
 	}
+}
+
+var (
+	kDialFrames = [][]byte{[]byte("QuorumCnxManager.connectOne("), []byte("QuorumCnxManager.initiateConnection(")}
+	kException  = []byte("Exception")
+)
+
+// foldedDialFailure: b (what precedes a record on the same line) holds an
+// exception and an election dial's stack frame after it.
+func foldedDialFailure(b []byte) bool {
+	e := bytes.Index(b, kException)
+	if e < 0 {
+		return false
+	}
+	for _, f := range kDialFrames {
+		if bytes.Contains(b[e:], f) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseTooMany reads "Too many connections from /1.2.3.4 - max is 60", 3.4's

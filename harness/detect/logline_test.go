@@ -101,6 +101,12 @@ func TestParseLineEveryLayout(t *testing.T) {
 				t.Errorf("too many: %+v", ev)
 			}
 		}},
+		// a quote that masks the address and loses the space (yahoo/CMAK#923)
+		{"we found a large number of Too many connections from/xxxxxx - max is 60 records", EventTooManyConnections, func(t *testing.T, ev Event) {
+			if ev.IP != "xxxxxx" || ev.Limit != 60 {
+				t.Errorf("masked: %+v", ev)
+			}
+		}},
 		{"Message:Error accepting new connection: Too many connections from /172.18.0.1 - max is 60 Value:null", EventTooManyConnections, func(t *testing.T, ev Event) {
 			if ev.IP != "172.18.0.1" || ev.Limit != 60 || ev.Count != 1 {
 				t.Errorf("rate-limited first: %+v", ev)

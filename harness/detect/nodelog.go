@@ -288,6 +288,12 @@ func (n *NodeLog) Handle(ev Event) {
 		ep.timeouts++
 		n.timeouts++
 		ep.lastTimeout = ev.Line
+		if ev.DialFailed {
+			// its own dial failed (the folded stack's header, "Cannot open
+			// channel to N", is gone): a node that reaches nobody is not
+			// F1|F4 (docs/F4.md §5)
+			ep.cannotOpen.add(&ev)
+		}
 		if ev.TimeoutMs > ep.maxTimeout {
 			ep.maxTimeout = ev.TimeoutMs
 		}
