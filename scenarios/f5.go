@@ -32,6 +32,7 @@ type F5 struct {
 	ensName    string
 	onEnsemble func(*harness.Ensemble)
 	end        func(context.Context, *harness.Ensemble) error
+	clients    int
 }
 
 // NewF5 prepares the scenario on a version.
@@ -165,7 +166,8 @@ func (s *F5) Run(ctx context.Context, v F5Variant) (run F5Run, err error) {
 	}
 	s.Record.SetNodes(nodeNames(ens)...)
 	floodStart := time.Now()
-	c, err := ens.StartClient(ctx, "flood", args...)
+	s.clients++ // a client host per flood: names are unique in an ensemble
+	c, err := ens.StartClient(ctx, fmt.Sprintf("%s-%d", args[1], s.clients), args...)
 	if err != nil {
 		return run, err
 	}
