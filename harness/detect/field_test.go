@@ -179,8 +179,10 @@ func TestFieldCorpus(t *testing.T) {
 // looked at it, added two misses (F3 reports in prose) and three false alarms
 // (a lone node's long time out, a firewall on every node); one of each led to
 // a rule change and moved to tune, so what is held out scores recall 17 of 19,
-// false alarms 4 of 26.
-const holdoutMinHits, holdoutMaxAlarms = 17, 4
+// false alarms 4 of 26. The fifth batch, measured before any rule looked at it,
+// found 4 of 4 failures with 0 false alarms on 4 negatives: the holdout set now
+// scores recall 21 of 23, false alarms 4 of 30.
+const holdoutMinHits, holdoutMaxAlarms = 21, 4
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string
