@@ -597,3 +597,42 @@ func TestHostCapturesAreHealthy(t *testing.T) {
 		t.Errorf("nstat: no ListenOverflows: %v", snaps[0].Counters)
 	}
 }
+
+// A full disk seen as the exception of a ZooKeeper record: the exception line
+// carries no mark of ZooKeeper's own, the record above it does
+// (fixtures/field/F2/druid-runbook-currentepoch-enospc.log). Both readers
+// (line by line and the chunked scan) tie it to that record.
+func TestNoSpaceExceptionOfAZooKeeperRecord(t *testing.T) {
+	zk := "2021-09-21 06:58:22,227 [myid:1] - ERROR [QuorumPeer[myid=1]/0.0.0.0:2181:QuorumPeer@1347] - Failed to write new file /var/lib/zookeeper/data/version-2/currentEpoch"
+	other := "[2021-09-21 06:58:22,227] ERROR Error while appending records to topic-0 in dir /var/lib/kafka/data (kafka.server.LogDirFailureChannel)"
+	exc := "java.io.IOException: No space left on device"
+	grade := func(n *NodeLog) string {
+		fs := Detect(Observations{Logs: []*NodeLog{n}})
+		if len(fs) == 0 {
+			return "none"
+		}
+		return fmt.Sprintf("%s/%s", fs[0].Failure, fs[0].GradeOrFound())
+	}
+	if got := grade(logOf("zk1", zk, exc)); got != "F2/found" {
+		t.Errorf("fed: after a ZooKeeper record: %s", got)
+	}
+	n, err := ScanLog("zk1", strings.NewReader(zk+"\n"+exc+"\n    at java.io.FileOutputStream.write(Native Method)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := grade(n); got != "F2/found" {
+		t.Errorf("scanned: after a ZooKeeper record: %s", got)
+	}
+	// Another program's record above it: not ZooKeeper's disk (no finding
+	// without any ZooKeeper line; suspected in a log that has some).
+	if got := grade(logOf("broker", other, exc)); got != "none" {
+		t.Errorf("after a Kafka record: %s", got)
+	}
+	if got := grade(logOf("broker", zk[:len(zk)-len("Failed to write new file /var/lib/zookeeper/data/version-2/currentEpoch")]+"Reading snapshot", other, exc)); got != "F2/suspected" {
+		t.Errorf("after a Kafka record in a log with ZooKeeper lines: %s", got)
+	}
+	// With its own timestamp the line is a record of its own, not the exception of the one above.
+	if got := grade(logOf("x", zk, "2021-09-21 06:58:23,000 - WARN  [main:Foo@1] - No space left on device")); got != "F2/suspected" {
+		t.Errorf("a record of its own: %s", got)
+	}
+}

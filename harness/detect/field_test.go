@@ -181,8 +181,11 @@ func TestFieldCorpus(t *testing.T) {
 // a rule change and moved to tune, so what is held out scores recall 17 of 19,
 // false alarms 4 of 26. The fifth batch, measured before any rule looked at it,
 // found 4 of 4 failures with 0 false alarms on 4 negatives: the holdout set now
-// scores recall 21 of 23, false alarms 4 of 30.
-const holdoutMinHits, holdoutMaxAlarms = 21, 4
+// scores recall 21 of 23, false alarms 4 of 30. One of the fifth batch's
+// (F2/druid-runbook-currentepoch-enospc.log, graded suspected where found was
+// labelled) led to a rule change and moved to tune: what is held out scores
+// recall 20 of 22, false alarms 4 of 30.
+const holdoutMinHits, holdoutMaxAlarms = 20, 4
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string

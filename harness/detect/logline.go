@@ -96,6 +96,11 @@ type Event struct {
 	// stack trace and the next record into one line, the "Cannot open
 	// channel" header cut off.
 	DialFailed bool
+	// AfterZK (EventNoSpace): the line has no timestamp and follows a line of
+	// ZooKeeper's own logging: it is that record's exception ("Failed to write
+	// new file .../version-2/currentEpoch", then "java.io.IOException: No space
+	// left on device"). Set by the reader, which sees the line before.
+	AfterZK bool
 	// SID is the peer: the larger id that was dropped (EventHaveSmallerID), the
 	// peer that could not be reached (EventCannotOpenChannel); -1 when not printed.
 	SID int64

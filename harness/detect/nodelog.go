@@ -54,6 +54,7 @@ type NodeLog struct {
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
 	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
 	wrap      []byte      // an anchor line that meant nothing alone: maybe hard-wrapped (parseWrapped)
+	prevZK    bool        // the line fed before had a mark of ZooKeeper's logging (feed only)
 	disk2     diskHints
 	resets    sample // client connections closed before a session (EventClientReset)
 	slow      sample // LOOKING stretches that ended FOLLOWING/LEADING after a long wait
@@ -190,11 +191,22 @@ func (n *NodeLog) feed(line []byte) {
 		n.Layout = true
 	}
 	ev := ParseLine(line)
+	if ev.Kind == EventNoSpace {
+		ev.AfterZK = n.prevZK && continues(line)
+	}
+	n.prevZK = hasZKMark(line)
 	if ev.Kind != EventNone {
 		n.Handle(ev)
 	} else if hasAnchor(line) {
 		n.wrap = append(n.wrap[:0], line...)
 	}
+}
+
+// continues says whether line continues the record above it (no timestamp of
+// its own: an exception or a stack frame).
+func continues(line []byte) bool {
+	_, ok := FindTimestamp(line)
+	return !ok
 }
 
 // unwrap reads the pending anchor line joined with line, its continuation.
@@ -355,7 +367,7 @@ func (n *NodeLog) Handle(ev Event) {
 		t.limitStr = limitText(ev)
 	case EventNoSpace:
 		n.disk.noSpace.add(&ev)
-		if hasZKMark([]byte(ev.Line)) {
+		if ev.AfterZK || hasZKMark([]byte(ev.Line)) {
 			n.disk.noSpaceZK++
 		}
 	case EventSevereError:

@@ -317,6 +317,10 @@ func (n *NodeLog) consume(c *chunk) {
 			next = data[s.hi+1:]
 			next = next[:bytes.IndexByte(next, '\n')]
 		}
+		if ev.Kind == EventNoSpace && s.lo > 0 && continues(line) {
+			prev := data[:s.lo-1]
+			ev.AfterZK = hasZKMark(prev[bytes.LastIndexByte(prev, '\n')+1:])
+		}
 		if ev.Kind == EventNone {
 			if next == nil {
 				// the last line of the chunk: its continuation opens the next
