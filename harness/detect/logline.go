@@ -131,7 +131,7 @@ var (
 	// no space after "from": a quote that masks the address can lose it
 	// ("Too many connections from/xxxxxx - max is 60", yahoo/CMAK#923)
 	kTooMany        = []byte("Too many connections from")
-	kMaxIs          = []byte(" - max is ")
+	kMaxIs          = []byte("max is ")
 	kNoSpace        = []byte("No space left on device")
 	kSevere         = []byte("Severe unrecoverable error")
 	kElectionTook   = []byte("LEADER ELECTION TOOK")
@@ -529,6 +529,9 @@ func foldedDialFailure(b []byte) bool {
 	return false
 }
 
+// dashes separate the address from "max is" in parseTooMany.
+var dashes = [][]byte{[]byte("-"), []byte("\u2013"), []byte("\u2014")}
+
 // parseTooMany reads "Too many connections from /1.2.3.4 - max is 60", 3.4's
 // direct WARN and 3.6+'s RateLogger forms ("Message:Error accepting new
 // connection: ... Value:null", "[12 times] Message: Error accepting ...").
@@ -538,7 +541,20 @@ func parseTooMany(line []byte, i int, ev *Event) bool {
 	if j < 0 || j > 300 {
 		return false
 	}
-	ip := bytes.TrimSpace(rest[:j])
+	// " - max is": a hyphen, or the en or em dash a blog's typography makes of
+	// it (fixtures/field/F3/maxclientcnxns-blog-table-masked-max-60.log).
+	ip := bytes.TrimRight(rest[:j], " ")
+	sep := false
+	for _, d := range dashes {
+		if bytes.HasSuffix(ip, d) {
+			ip, sep = ip[:len(ip)-len(d)], true
+			break
+		}
+	}
+	if !sep {
+		return false
+	}
+	ip = bytes.TrimSpace(ip)
 	// InetAddress.toString() is "hostname/ip" or "/ip".
 	if k := bytes.LastIndexByte(ip, '/'); k >= 0 {
 		ip = ip[k+1:]

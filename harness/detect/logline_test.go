@@ -169,6 +169,20 @@ func TestParseLineEveryLayout(t *testing.T) {
 }
 
 // Lines that look close to a detector's message but are not it.
+// The separator before "max is" may be a hyphen or the en or em dash a blog's
+// typography makes of it; without any dash the line is not the refusal.
+func TestParseTooManyDashes(t *testing.T) {
+	for _, sep := range []string{"-", "\u2013", "\u2014"} {
+		ev := ParseLine([]byte("2011-10-28 09:39:44,856 \u2013 WARN [NIOServerCxn.Factory:0.0.0.0/0.0.0.0:5858:NIOServerCnxn$Factory@253] \u2013 Too many connections from /172.*.*.* " + sep + " max is 60 |"))
+		if ev.Kind != EventTooManyConnections || ev.Limit != 60 || ev.IP != "172.*.*.*" {
+			t.Errorf("separator %q: %+v", sep, ev)
+		}
+	}
+	if ev := ParseLine([]byte("Too many connections from /10.0.0.1 where max is 60")); ev.Kind == EventTooManyConnections {
+		t.Errorf("no dash before max is: %+v", ev)
+	}
+}
+
 func TestParseLineNegatives(t *testing.T) {
 	for _, line := range []string{
 		"",
