@@ -78,8 +78,14 @@ func FuzzCheck(f *testing.F) {
 			if err != nil {
 				t.Fatalf("arbitrary history: %v", err)
 			}
-			if r.Checked+r.PlainReadsSkipped+r.FailedReads != len(h.Ops) {
+			if r.Checked+r.PlainReadsSkipped+r.FailedReads+r.Resolved != len(h.Ops) {
 				t.Fatalf("arbitrary history: counts %s", r)
+			}
+			// Leaving out the resolved writes changes no verdict.
+			ref := opt
+			ref.keepResolved = true
+			if k, err := Check(h, ref); err == nil && k.Outcome != porcupine.Unknown && r.Outcome != porcupine.Unknown && k.Outcome != r.Outcome {
+				t.Fatalf("resolved writes changed the verdict: %s, with them %s", r, k)
 			}
 			h = sequential(data)
 			if r, err := Check(h, opt); err != nil || r.Outcome != porcupine.Ok {

@@ -134,14 +134,18 @@ func TestUnknownWrite(t *testing.T) {
 		{"seen then not", []Op{ms(1, SyncGet, Input{}, ok("b", 1), 40, 50), ms(1, SyncGet, Input{}, ok("a", 0), 60, 70)}, porcupine.Illegal},
 		// It cannot take effect before it was called.
 		{"seen before the call", []Op{ms(1, SyncGet, Input{}, ok("b", 1), 12, 18)}, porcupine.Illegal},
-		// A later CAS on the old version succeeding means it did not happen (yet).
+		// A CAS on the same version acknowledged means it never happened
+		// (resolved: only one write can move version 0 to 1)...
 		{"overtaken", []Op{ms(1, Set, Input{Value: "c", Version: 0}, ok("", 1), 40, 50), ms(1, SyncGet, Input{}, ok("c", 1), 60, 70)}, porcupine.Ok},
+		// ... so seeing its value is a violation, resolved or not.
+		{"overtaken but seen", []Op{ms(1, Set, Input{Value: "c", Version: 0}, ok("", 1), 40, 50), ms(1, SyncGet, Input{}, ok("b", 1), 60, 70)}, porcupine.Illegal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := History{Ops: append(append([]Op{}, base...), tc.reads...)}
 			r := check(t, h, Options{})
-			if r.Outcome != tc.want || r.Unknown != 1 {
-				t.Fatalf("got %s, want %s with 1 unknown write", r, tc.want)
+			resolved := strings.HasPrefix(tc.name, "overtaken")
+			if r.Outcome != tc.want || r.Unknown+r.Resolved != 1 || (r.Resolved == 1) != resolved {
+				t.Fatalf("got %s, want %s with 1 unknown write (resolved: %v)", r, tc.want, resolved)
 			}
 		})
 	}
