@@ -75,7 +75,10 @@ func Check(h History, opt Options) (Result, error) {
 		version int32
 	}
 	pre := func(op Op) precondition {
-		return precondition{op.Path, op.Kind == Create, map[bool]int32{true: 0, false: op.Input.Version}[op.Kind == Create]}
+		if op.Kind == Create {
+			return precondition{path: op.Path, create: true}
+		}
+		return precondition{path: op.Path, version: op.Input.Version}
 	}
 	consumed := map[precondition]bool{}
 	for i, op := range h.Ops {
