@@ -623,6 +623,14 @@ func TestNoSpaceExceptionOfAZooKeeperRecord(t *testing.T) {
 	if got := grade(n); got != "F2/found" {
 		t.Errorf("scanned: after a ZooKeeper record: %s", got)
 	}
+	// The exception as the input's last line, without a newline: the scan
+	// hands it over apart from the chunk that holds the record.
+	if n, err = ScanLog("zk1", strings.NewReader(zk+"\n"+exc)); err != nil {
+		t.Fatal(err)
+	}
+	if got := grade(n); got != "F2/found" {
+		t.Errorf("scanned, the exception last without a newline: %s", got)
+	}
 	// Another program's record above it: not ZooKeeper's disk (no finding
 	// without any ZooKeeper line; suspected in a log that has some).
 	if got := grade(logOf("broker", other, exc)); got != "none" {

@@ -54,7 +54,7 @@ type NodeLog struct {
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
 	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
 	wrap      []byte      // an anchor line that meant nothing alone: maybe hard-wrapped (parseWrapped)
-	prevZK    bool        // the line fed before had a mark of ZooKeeper's logging (feed only)
+	prevZK    bool        // the line read before had a mark of ZooKeeper's logging (both readers)
 	disk2     diskHints
 	resets    sample // client connections closed before a session (EventClientReset)
 	slow      sample // LOOKING stretches that ended FOLLOWING/LEADING after a long wait

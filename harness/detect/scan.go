@@ -317,9 +317,12 @@ func (n *NodeLog) consume(c *chunk) {
 			next = data[s.hi+1:]
 			next = next[:bytes.IndexByte(next, '\n')]
 		}
-		if ev.Kind == EventNoSpace && s.lo > 0 && continues(line) {
-			prev := data[:s.lo-1]
-			ev.AfterZK = hasZKMark(prev[bytes.LastIndexByte(prev, '\n')+1:])
+		if ev.Kind == EventNoSpace && continues(line) {
+			ev.AfterZK = n.prevZK // the line before is the previous chunk's last
+			if s.lo > 0 {
+				prev := data[:s.lo-1]
+				ev.AfterZK = hasZKMark(prev[bytes.LastIndexByte(prev, '\n')+1:])
+			}
 		}
 		if ev.Kind == EventNone {
 			if next == nil {
@@ -336,6 +339,9 @@ func (n *NodeLog) consume(c *chunk) {
 			n.after(next)
 		}
 	}
+	// The next chunk's first line continues this one's last (once per chunk).
+	last := data[:len(data)-1]
+	n.prevZK = hasZKMark(last[bytes.LastIndexByte(last, '\n')+1:])
 }
 
 // parseWrapped reads a line that a page or a terminal hard-wrapped: an
