@@ -188,18 +188,24 @@ func (s *F3) Detect(ctx context.Context) ([]detect.Finding, error) {
 // one node at a time, each back to serving before the next.
 func (s *F3) RaiseLimit(ctx context.Context, limit int) error {
 	s.Record.Add(reports.KindFix, "", "rolling restart with maxClientCnxns=%d", limit)
-	return s.Ens.RollingRestart(ctx, map[string]string{"maxClientCnxns": strconv.Itoa(limit)}, 60*time.Second,
-		func(_ context.Context, n *harness.Node, _ int) error {
-			s.Record.Add(reports.KindState, n.Name, "restarted with maxClientCnxns=%d, ensemble serving again", limit)
-			return nil
-		})
+	return s.restartWithLimit(ctx, limit, s.Ens.Nodes())
 }
 
 // SetLimitOnTarget restarts the target node alone with a new maxClientCnxns: what
 // a measurement on that node needs.
 func (s *F3) SetLimitOnTarget(ctx context.Context, limit int) error {
 	s.Record.Add(reports.KindFix, s.target.Name, "restarted alone with maxClientCnxns=%d", limit)
-	return s.Ens.RestartNodes(ctx, []*harness.Node{s.target}, map[string]string{"maxClientCnxns": strconv.Itoa(limit)}, 60*time.Second, nil)
+	return s.restartWithLimit(ctx, limit, []*harness.Node{s.target})
+}
+
+// restartWithLimit restarts nodes one at a time with maxClientCnxns=limit, each
+// back to serving before the next, and records each.
+func (s *F3) restartWithLimit(ctx context.Context, limit int, nodes []*harness.Node) error {
+	return s.Ens.RestartNodes(ctx, nodes, map[string]string{"maxClientCnxns": strconv.Itoa(limit)}, 60*time.Second,
+		func(_ context.Context, n *harness.Node, _ int) error {
+			s.Record.Add(reports.KindState, n.Name, "restarted with maxClientCnxns=%d, ensemble serving again", limit)
+			return nil
+		})
 }
 
 // fixRaiseLimit is F3's documented fix.
