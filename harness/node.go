@@ -206,12 +206,24 @@ func (n *Node) Kill(ctx context.Context) error {
 
 // Pause freezes every process of the node (SIGSTOP-like, via the cgroup freezer):
 // the process holds its sockets but accepts nothing, as in a long GC pause.
+//
+// On a cgroup v1 engine a busy container may not freeze within runc's own retries
+// ("unable to freeze"; runc thaws it again and leaves the retry to its caller,
+// opencontainers/runc#4388), so Pause tries up to pauseAttempts times.
 func (n *Node) Pause(ctx context.Context) error {
 	return n.dockerOp(ctx, "pause", func(cli *testcontainers.DockerClient, id string) error {
-		_, err := cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
-		return err
+		var err error
+		for i := 0; i < pauseAttempts; i++ {
+			if _, err = cli.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err == nil || !strings.Contains(err.Error(), "unable to freeze") {
+				return err
+			}
+		}
+		return fmt.Errorf("%w (%d attempts)", err, pauseAttempts)
 	})
 }
+
+// pauseAttempts bounds Pause's retries of a freeze the engine gave up on.
+const pauseAttempts = 5
 
 // Unpause thaws a paused node.
 func (n *Node) Unpause(ctx context.Context) error {
