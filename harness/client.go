@@ -80,9 +80,10 @@ func (c *Client) Output(ctx context.Context) (string, error) {
 	return string(b), err
 }
 
-// WaitOutput polls the client's output until it contains text.
+// WaitOutput polls the client's output until it contains text: first after 50 ms,
+// then at longer intervals up to 500 ms.
 func (c *Client) WaitOutput(ctx context.Context, text string) (string, error) {
-	t := time.NewTicker(50 * time.Millisecond)
+	t := newBackoff(50*time.Millisecond, 500*time.Millisecond)
 	defer t.Stop()
 	for {
 		out, err := c.Output(ctx)
@@ -92,7 +93,7 @@ func (c *Client) WaitOutput(ctx context.Context, text string) (string, error) {
 		select {
 		case <-ctx.Done():
 			return out, fmt.Errorf("%s: waiting for %q: %w (output so far: %s)", c, text, ctx.Err(), out)
-		case <-t.C:
+		case <-t.Next():
 		}
 	}
 }

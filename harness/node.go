@@ -442,9 +442,11 @@ func (n *Node) LogSince(ctx context.Context, mark int) (string, error) {
 	return logs[mark:], nil
 }
 
-// WaitLog polls the node's log after mark until it contains text.
+// WaitLog polls the node's log after mark until it contains text: first after
+// 100 ms, then at longer intervals up to 1 s (each poll reads the whole log from
+// the engine).
 func (n *Node) WaitLog(ctx context.Context, mark int, text string) error {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := newBackoff(100*time.Millisecond, time.Second)
 	defer t.Stop()
 	for {
 		logs, err := n.LogSince(ctx, mark)
@@ -454,7 +456,7 @@ func (n *Node) WaitLog(ctx context.Context, mark int, text string) error {
 		select {
 		case <-ctx.Done():
 			return n.errorf(fmt.Sprintf("wait for %q in the log", text), ctx.Err())
-		case <-t.C:
+		case <-t.Next():
 		}
 	}
 }

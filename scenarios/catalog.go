@@ -133,7 +133,7 @@ func nodeNames(ens *harness.Ensemble) []string {
 }
 
 // track gives rec a lane per node of ens and records each node's state changes
-// (srvr probes every 500 ms) until the ensemble is terminated.
+// (srvr probes every second) until the ensemble is terminated.
 func track(ens *harness.Ensemble, rec *reports.Record) {
 	if ens == nil || rec == nil {
 		return
@@ -147,7 +147,7 @@ func track(ens *harness.Ensemble, rec *reports.Record) {
 		}
 	}
 	rec.SetNodes(names...)
-	ens.Watch(500*time.Millisecond, func(n *harness.Node, m harness.Mode) { rec.State(n.Name, string(m)) })
+	ens.Watch(time.Second, func(n *harness.Node, m harness.Mode) { rec.State(n.Name, string(m)) })
 }
 
 func status(works bool) string {

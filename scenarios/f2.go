@@ -293,7 +293,9 @@ func (s *F2) Fill(ctx context.Context, maxWrites, size int) (FillResult, error) 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(100 * time.Millisecond)
+		// Every 250 ms: each round inspects every container and, once a node died,
+		// probes the others (a srvr each).
+		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
