@@ -138,7 +138,7 @@ func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
 	}
 	res.History, res.Stats = o.h, o.h.Stats()
 	for i := range res.Swaps {
-		res.Swaps[i].Gap = gapIn(res.History, res.Swaps[i].start, res.Swaps[i].end)
+		res.Swaps[i].Gap, _, _ = res.History.Gap(res.Swaps[i].start.Sub(res.History.Start), res.Swaps[i].end.Sub(res.History.Start), history.Answered)
 	}
 	rec.Add(reports.KindClient, "", "%s", res.Stats)
 	if res.Check, err = history.Check(res.History, history.Options{Timeout: time.Minute}); err != nil {
@@ -209,25 +209,6 @@ func (u *Upgrade) swap(ctx context.Context, ens *harness.Ensemble, n *harness.No
 	}
 	rec.Add(reports.KindState, n.Name, "not serving on %s after %.0f s (exited %v, code %d): %s", u.To.Version, sw.Seconds, exited, code, sw.Evidence)
 	return sw, nil
-}
-
-// gapIn is the longest stretch within [from, to] in which no operation got an
-// answer (one that is not unknown).
-func gapIn(h history.History, from, to time.Time) time.Duration {
-	a, b := from.Sub(h.Start), to.Sub(h.Start)
-	prev, longest := a, time.Duration(0)
-	var answered []time.Duration
-	for _, op := range h.Ops {
-		if op.Output.Class != history.Unknown && op.Return >= a && op.Return <= b {
-			answered = append(answered, op.Return)
-		}
-	}
-	slices.Sort(answered)
-	for _, t := range append(answered, b) {
-		longest = max(longest, t-prev)
-		prev = t
-	}
-	return longest
 }
 
 const seedParent = "/zkchaos-seed"

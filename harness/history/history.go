@@ -173,27 +173,40 @@ func (h History) Stats() Stats {
 		return s
 	}
 	first, last := h.Ops[0].Call, h.Ops[0].Return
-	var answered []time.Duration
 	for _, op := range h.Ops {
 		s.ByKind[op.Kind]++
 		s.ByClass[op.Output.Class]++
 		if op.Output.Class == Unknown {
 			s.Errors[op.Output.Err]++
-		} else {
-			answered = append(answered, op.Return)
 		}
 		first, last = min(first, op.Call), max(last, op.Return)
 	}
-	slices.Sort(answered)
-	answered = append(answered, last)
-	prev := first
-	for _, t := range answered {
-		if t-prev > s.LongestGap {
-			s.LongestGap, s.GapFrom, s.GapTo = t-prev, prev, t
+	s.LongestGap, s.GapFrom, s.GapTo = h.Gap(first, last, Answered)
+	return s
+}
+
+// Answered keeps the operations that got an answer (any outcome but Unknown).
+func Answered(op Op) bool { return op.Output.Class != Unknown }
+
+// Gap is the longest stretch of [from, to] (offsets from Start) in which no
+// operation that keep accepts returned, and where that stretch began and ended.
+func (h History) Gap(from, to time.Duration, keep func(Op) bool) (gap, gapFrom, gapTo time.Duration) {
+	var returns []time.Duration
+	for _, op := range h.Ops {
+		if op.Return >= from && op.Return <= to && keep(op) {
+			returns = append(returns, op.Return)
+		}
+	}
+	slices.Sort(returns)
+	prev := from
+	gapFrom, gapTo = from, from
+	for _, t := range append(returns, to) {
+		if t-prev > gap {
+			gap, gapFrom, gapTo = t-prev, prev, t
 		}
 		prev = t
 	}
-	return s
+	return gap, gapFrom, gapTo
 }
 
 func (s Stats) String() string {

@@ -263,6 +263,29 @@ func TestStats(t *testing.T) {
 	}
 }
 
+func TestGapInAWindow(t *testing.T) {
+	lost := Output{Class: Unknown, Err: "zk: connection closed"}
+	h := History{Ops: []Op{
+		ms(0, Create, Input{Value: "a"}, ok("", 0), 0, 50), // before the window
+		ms(1, Set, Input{Value: "b"}, ok("", 1), 60, 150),  // in it
+		ms(2, Set, Input{Value: "c"}, lost, 160, 700),      // unknown: not an answer
+		ms(0, SyncGet, Input{}, ok("b", 1), 300, 400),      // in it
+		ms(1, Get, Input{}, ok("b", 1), 900, 1200),         // after it
+	}}
+	d := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	gap, from, to := h.Gap(d(100), d(1000), Answered)
+	if gap != d(600) || from != d(400) || to != d(1000) {
+		t.Errorf("answers: gap %v from %v to %v, want 600ms from 400ms to 1s (the window's end)", gap, from, to)
+	}
+	gap, from, to = h.Gap(d(100), d(1000), func(op Op) bool { return op.Kind.Write() && op.Output.Class == OK })
+	if gap != d(850) || from != d(150) || to != d(1000) {
+		t.Errorf("writes: gap %v from %v to %v, want 850ms from 150ms to 1s", gap, from, to)
+	}
+	if gap, _, _ := h.Gap(d(2000), d(2500), Answered); gap != d(500) {
+		t.Errorf("a window with no answer: gap %v, want all of it (500ms)", gap)
+	}
+}
+
 func TestDescribe(t *testing.T) {
 	for _, tc := range []struct {
 		c    call

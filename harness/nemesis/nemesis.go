@@ -13,7 +13,6 @@
 package nemesis
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -402,11 +401,8 @@ func maxTime(a, b time.Time) time.Time {
 func Measure(h history.History, from, to time.Time) Availability {
 	a, b := from.Sub(h.Start), to.Sub(h.Start)
 	av := Availability{Window: b - a}
-	var writes []time.Duration
+	av.LongestNoWrite, _, _ = h.Gap(a, b, func(op history.Op) bool { return op.Kind.Write() && op.Output.Class == history.OK })
 	for _, op := range h.Ops {
-		if op.Kind.Write() && op.Output.Class == history.OK && op.Return >= a && op.Return < b {
-			writes = append(writes, op.Return)
-		}
 		if op.Call < a || op.Call >= b {
 			continue
 		}
@@ -418,12 +414,6 @@ func Measure(h history.History, from, to time.Time) Availability {
 				av.Failed++
 			}
 		}
-	}
-	slices.SortFunc(writes, cmp.Compare)
-	prev := a
-	for _, t := range append(writes, b) {
-		av.LongestNoWrite = max(av.LongestNoWrite, t-prev)
-		prev = t
 	}
 	return av
 }
