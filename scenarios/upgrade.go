@@ -96,21 +96,15 @@ func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
 	}
 	rec.Add(reports.KindStep, "", "%d seed znodes written on %s (acknowledged)", u.Seeds, u.From.Version)
 
-	wctx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
-	type out struct {
-		h   history.History
-		err error
+	load, err := history.Go(ctx, history.Workload{
+		Servers: [][]string{ens.ClientAddrs()}, Clients: u.Clients, Keys: 5,
+		Duration: 15 * time.Minute, MaxOps: 200000, Seed: 1, SessionTimeout: 10 * time.Second,
+		Pause: 20 * time.Millisecond, Log: u.progress, Dialer: ens.ZKDialer(),
+	})
+	if err != nil {
+		return res, err
 	}
-	done := make(chan out, 1)
-	go func() {
-		h, err := history.Run(wctx, history.Workload{
-			Servers: [][]string{ens.ClientAddrs()}, Clients: u.Clients, Keys: 5,
-			Duration: 15 * time.Minute, MaxOps: 200000, Seed: 1, SessionTimeout: 10 * time.Second,
-			Pause: 20 * time.Millisecond, Log: u.progress, Dialer: ens.ZKDialer(),
-		})
-		done <- out{h, err}
-	}()
+	defer load.Stop()
 	rec.Add(reports.KindClient, "", "workload: %d sessions doing create / versioned set / sync+get / get on 5 keys", u.Clients)
 	time.Sleep(2 * time.Second) // traffic before the first swap, to compare with
 
@@ -131,12 +125,11 @@ func (u *Upgrade) Run(ctx context.Context) (res UpgradeResult, err error) {
 		}
 	}
 	time.Sleep(2 * time.Second)
-	stopLoad()
-	o := <-done
-	if o.err != nil && !errors.Is(o.err, context.Canceled) {
-		return res, o.err
+	load.Stop()
+	if res.History, err = load.Wait(); err != nil {
+		return res, err
 	}
-	res.History, res.Stats = o.h, o.h.Stats()
+	res.Stats = res.History.Stats()
 	for i := range res.Swaps {
 		res.Swaps[i].Gap, _, _ = res.History.Gap(res.Swaps[i].start.Sub(res.History.Start), res.Swaps[i].end.Sub(res.History.Start), history.Answered)
 	}

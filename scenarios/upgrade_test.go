@@ -32,18 +32,9 @@ var _ = Describe("History checker on a real ensemble", Label("upgrade", "history
 			}
 		}
 		servers = append(servers, []string{cut.ClientAddr()}) // the plain reader, last
-		started := make(chan struct{})
-		type out struct {
-			h   history.History
-			err error
-		}
-		done := make(chan out, 1)
-		go func() {
-			h, err := history.Run(ctx, history.Workload{Servers: servers, PlainReaders: 1, Keys: 2, Duration: 8 * time.Second,
-				Seed: GinkgoRandomSeed(), SessionTimeout: 10 * time.Second, Dialer: ens.ZKDialer(), Started: started})
-			done <- out{h, err}
-		}()
-		Eventually(started).WithContext(ctx).Should(BeClosed())
+		load, err := history.Go(ctx, history.Workload{Servers: servers, PlainReaders: 1, Keys: 2, Duration: 8 * time.Second,
+			Seed: GinkgoRandomSeed(), SessionTimeout: 10 * time.Second, Dialer: ens.ZKDialer()})
+		Expect(err).NotTo(HaveOccurred())
 
 		f, err := fault.Apply(ctx, ens, fault.Spec{Kind: fault.Drop, Nodes: []int{cut.MyID}})
 		Expect(err).NotTo(HaveOccurred())
@@ -57,11 +48,11 @@ var _ = Describe("History checker on a real ensemble", Label("upgrade", "history
 		Expect(f.Healed).To(BeTrue(), "%s", f.HealEvidence)
 		fmt.Fprintf(GinkgoWriter, "%s; healed: %s\n", f, f.HealEvidence)
 
-		o := <-done
-		Expect(o.err).NotTo(HaveOccurred())
-		ok, err := history.Check(o.h, history.Options{Timeout: time.Minute})
+		h, err := load.Wait()
 		Expect(err).NotTo(HaveOccurred())
-		strict, err := history.Check(o.h, history.Options{Timeout: time.Minute, CheckPlainReadsAsLinearizable: true})
+		ok, err := history.Check(h, history.Options{Timeout: time.Minute})
+		Expect(err).NotTo(HaveOccurred())
+		strict, err := history.Check(h, history.Options{Timeout: time.Minute, CheckPlainReadsAsLinearizable: true})
 		Expect(err).NotTo(HaveOccurred())
 		fmt.Fprintf(GinkgoWriter, "default: %s\nplain reads as linearizable: %s\n", ok, strict)
 		Expect(ok.Linearizable).To(BeTrue(), "writes and sync+reads: %s", ok)

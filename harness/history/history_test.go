@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -320,5 +321,12 @@ func TestWriteVisualization(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte(`set /zkchaos-h/k1 \"b\" if v=0 → unknown (zk: connection closed)`)) {
 		t.Errorf("visualization lacks the described set")
+	}
+}
+
+func TestGoReturnsTheErrorThatKeptTheWorkloadFromStarting(t *testing.T) {
+	r, err := Go(context.Background(), Workload{})
+	if err == nil || r != nil || !strings.Contains(err.Error(), "did not start") || !strings.Contains(err.Error(), "without servers") {
+		t.Fatalf("Go without servers: %v, %v; want the start error", r, err)
 	}
 }

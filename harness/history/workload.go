@@ -324,3 +324,56 @@ func classify(err error) Class {
 	}
 	return Unknown
 }
+
+// Running is a workload started in the background by Go.
+type Running struct {
+	stop context.CancelFunc
+	done chan struct{}
+	h    History
+	err  error
+}
+
+// Go starts the workload in the background and returns once every session is
+// open and its clock runs — a caller's faults then meet a running workload — or
+// with the error that ended it before that. Stop ends it early; Wait returns its
+// history. w.Started, if set, is closed as well.
+func Go(ctx context.Context, w Workload) (*Running, error) {
+	wctx, stop := context.WithCancel(ctx)
+	r := &Running{stop: stop, done: make(chan struct{})}
+	started := make(chan struct{})
+	outer := w.Started
+	w.Started = started
+	go func() {
+		defer close(r.done)
+		r.h, r.err = Run(wctx, w)
+	}()
+	select {
+	case <-started:
+		if outer != nil {
+			close(outer)
+		}
+		return r, nil
+	case <-r.done:
+		stop()
+		return nil, fmt.Errorf("history: the workload did not start: %w", r.err)
+	}
+}
+
+// Stop ends the workload (its operations in flight return unknown) and waits
+// for it; Wait then returns its history.
+func (r *Running) Stop() {
+	r.stop()
+	<-r.done
+}
+
+// Wait waits for the workload to end by itself (its Duration or MaxOps), by Stop
+// or by the cancellation of Go's ctx, and returns its history. Ending by Stop or
+// a cancellation is not an error; a deadline of ctx is.
+func (r *Running) Wait() (History, error) {
+	<-r.done
+	r.stop()
+	if errors.Is(r.err, context.Canceled) {
+		return r.h, nil
+	}
+	return r.h, r.err
+}

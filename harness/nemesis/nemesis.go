@@ -15,7 +15,6 @@ package nemesis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -266,28 +265,15 @@ func Run(ctx context.Context, ens *harness.Ensemble, s Schedule, opt Options) (R
 		servers = append(servers, []string{n.ClientAddr()})
 	}
 
-	wctx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
-	type out struct {
-		h   history.History
-		err error
+	load, err := history.Go(ctx, history.Workload{
+		Servers: servers, Clients: len(servers), PlainReaders: len(nodes), Keys: 5,
+		Duration: 3*s.Nominal() + 5*time.Minute, MaxOps: 500000, Seed: s.Seed,
+		SessionTimeout: 10 * time.Second, Pause: opt.Pause, Log: opt.Log, Dialer: ens.ZKDialer(),
+	})
+	if err != nil {
+		return res, fmt.Errorf("nemesis: %w", err)
 	}
-	done := make(chan out, 1)
-	started := make(chan struct{})
-	go func() {
-		h, err := history.Run(wctx, history.Workload{
-			Servers: servers, Clients: len(servers), PlainReaders: len(nodes), Keys: 5,
-			Duration: 3*s.Nominal() + 5*time.Minute, MaxOps: 500000, Seed: s.Seed,
-			SessionTimeout: 10 * time.Second, Pause: opt.Pause, Log: opt.Log, Dialer: ens.ZKDialer(),
-			Started: started,
-		})
-		done <- out{h, err}
-	}()
-	select {
-	case <-started:
-	case o := <-done:
-		return res, fmt.Errorf("nemesis: the workload did not start: %w", o.err)
-	}
+	defer load.Stop()
 
 	for i, st := range s.Steps {
 		if err := sleep(ctx, st.Quiet); err != nil {
@@ -329,14 +315,12 @@ func Run(ctx context.Context, ens *harness.Ensemble, s Schedule, opt Options) (R
 		}
 	}
 	_ = sleep(ctx, 2*time.Second) // healthy traffic after the last fault, to compare with
-	stopLoad()
-	o := <-done
-	if o.err != nil && !errors.Is(o.err, context.Canceled) {
-		return res, o.err
+	load.Stop()
+	if res.History, err = load.Wait(); err != nil {
+		return res, err
 	}
-	res.History, res.Stats = o.h, o.h.Stats()
+	res.Stats = res.History.Stats()
 	res.measure()
-	var err error
 	if res.Check, err = history.Check(res.History, history.Options{Timeout: 2 * time.Minute}); err != nil {
 		return res, err
 	}
