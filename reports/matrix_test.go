@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -70,5 +71,19 @@ func TestScenarioOrder(t *testing.T) {
 	}
 	if v := m.Versions; len(v) != 4 || v[0] != "3.4.13" || v[3] != "3.10.0" {
 		t.Errorf("versions %q", v)
+	}
+}
+
+func TestExplorationCellReportsStaleSyncReads(t *testing.T) {
+	r := &Record{Scenario: "explore", Version: "3.9.3", Verdict: Verdict{Checks: []CheckResult{{Name: "linearizable (writes)", Held: true}}},
+		Figures: map[string]float64{"faults": 5, "fault_kinds": 5, "sync_reads_linearizable": 0, "stale_sync_reads": 1}}
+	got := CellText(r)
+	want := "5 faults of 5 kinds · writes linearizable ✓ · every check held ✓ · sync+reads not linearizable (1 stale, ZOOKEEPER-1675)"
+	if got != want {
+		t.Errorf("cell %q, want %q", got, want)
+	}
+	r.Figures["sync_reads_linearizable"] = 1
+	if got := CellText(r); strings.Contains(got, "sync+reads") {
+		t.Errorf("cell %q speaks of sync+reads that were linearizable", got)
 	}
 }

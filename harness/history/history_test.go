@@ -330,3 +330,32 @@ func TestGoReturnsTheErrorThatKeptTheWorkloadFromStarting(t *testing.T) {
 		t.Fatalf("Go without servers: %v, %v; want the start error", r, err)
 	}
 }
+
+// A history from an exploration on 3.9.3 (testdata/README.md): the leader zk3 was
+// paused for 9 s; zk1 and zk2 elected zk2 and took writes; thawed, zk3 still led
+// for ~100 ms and answered a sync+read from its state of 9 s before. The writes
+// are linearizable; with sync+reads the history is not (ZOOKEEPER-1675), and
+// StaleReads names the read.
+func TestCapturedSyncReadFromADeposedLeader(t *testing.T) {
+	h, err := Load(filepath.Join("testdata", "zk-3.9.3-explore-deposed-leader-sync.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := check(t, h, Options{Timeout: time.Minute, WritesOnly: true})
+	if !r.Linearizable || r.SyncReadsSkipped == 0 || r.Checked < 500 {
+		t.Fatalf("writes only: %s", r)
+	}
+	r = check(t, h, Options{Timeout: time.Minute})
+	if r.Outcome != porcupine.Illegal || !reflect.DeepEqual(r.IllegalPaths, []string{Key(3)}) {
+		t.Fatalf("writes and sync+reads: %s", r)
+	}
+	stale := h.StaleReads(SyncGet)
+	if len(stale) != 1 {
+		t.Fatalf("stale sync+reads: %v, want the one", stale)
+	}
+	s := stale[0]
+	if s.Read.ClientID != 3 || s.Read.Output.Version != 234 || s.Write.Output.Version != 248 {
+		t.Fatalf("stale sync+read: %s; want client 3 answered version 234 after version 248 was acknowledged", s)
+	}
+	t.Log(s)
+}

@@ -224,8 +224,13 @@ type Result struct {
 	Applied  []Applied       `json:"applied"`
 	History  history.History `json:"-"`
 	Stats    history.Stats   `json:"stats"`
-	// Check is porcupine on writes and sync+reads: what ZooKeeper promises.
+	// Check is porcupine on the writes: what ZooKeeper promises under every fault.
 	Check history.Result `json:"-"`
+	// SyncReads adds the sync+reads, which a deposed leader that does not yet
+	// know it may answer from its stale state (ZOOKEEPER-1675); StaleSyncReads
+	// are those that missed a write acknowledged before they were called.
+	SyncReads      history.Result      `json:"-"`
+	StaleSyncReads []history.StaleRead `json:"-"`
 	// PlainReads counts plain reads as linearizable too, which ZooKeeper does
 	// not promise: Illegal here shows stale reads of a node that was cut off.
 	PlainReads history.Result `json:"-"`
@@ -321,9 +326,13 @@ func Run(ctx context.Context, ens *harness.Ensemble, s Schedule, opt Options) (R
 	}
 	res.Stats = res.History.Stats()
 	res.measure()
-	if res.Check, err = history.Check(res.History, history.Options{Timeout: 2 * time.Minute}); err != nil {
+	if res.Check, err = history.Check(res.History, history.Options{Timeout: 2 * time.Minute, WritesOnly: true}); err != nil {
 		return res, err
 	}
+	if res.SyncReads, err = history.Check(res.History, history.Options{Timeout: 2 * time.Minute}); err != nil {
+		return res, err
+	}
+	res.StaleSyncReads = res.History.StaleReads(history.SyncGet)
 	if res.PlainReads, err = history.Check(res.History, history.Options{Timeout: time.Minute, CheckPlainReadsAsLinearizable: true}); err != nil {
 		return res, err
 	}
