@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/moby/moby/client"
 )
@@ -79,6 +80,9 @@ func sweep(ctx context.Context, selected func(map[string]string) bool) (SweepRes
 			name = c.Names[0][1:]
 		}
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			if goneMeanwhile(err) {
+				continue // its own run removed it between the list and here
+			}
 			errs = append(errs, fmt.Errorf("sweep: remove container %s: %w", name, err))
 			continue
 		}
@@ -93,12 +97,23 @@ func sweep(ctx context.Context, selected func(map[string]string) bool) (SweepRes
 			continue
 		}
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+			if goneMeanwhile(err) {
+				continue
+			}
 			errs = append(errs, fmt.Errorf("sweep: remove network %s: %w", n.Name, err))
 			continue
 		}
 		res.Networks = append(res.Networks, n.Name)
 	}
 	return res, errors.Join(errs...)
+}
+
+// goneMeanwhile: what the sweep listed was removed by its own run before the
+// sweep got to it (a run that just ended: its pid is gone, its removal was
+// under way). Seen in make test: a worker process ended right after removing
+// its ensemble, and a concurrent stale sweep listed those containers.
+func goneMeanwhile(err error) bool {
+	return isNotFound(err) || strings.Contains(err.Error(), "already in progress")
 }
 
 // Leftovers counts labelled containers and networks whose run label is runID
