@@ -318,10 +318,11 @@ func (n *NodeLog) consume(c *chunk) {
 			next = next[:bytes.IndexByte(next, '\n')]
 		}
 		if ev.Kind == EventNoSpace && continues(line) {
-			ev.AfterZK = n.prevZK // the line before is the previous chunk's last
 			if s.lo > 0 {
 				prev := data[:s.lo-1]
 				ev.AfterZK = hasZKMark(prev[bytes.LastIndexByte(prev, '\n')+1:])
+			} else {
+				ev.AfterZK = n.prevZK // the line before is the previous chunk's last
 			}
 		}
 		if ev.Kind == EventNone {

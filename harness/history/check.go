@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -206,33 +207,40 @@ func (s StaleRead) String() string {
 // acknowledged before they were called (versions only grow: the workload never
 // deletes), in the order they were called.
 func (h History) StaleReads(kind Kind) []StaleRead {
-	type ack struct {
-		at time.Duration
-		op Op
+	// Per path, the acknowledged writes in return order (h.Ops is), and for each
+	// prefix the index of its highest version.
+	type acked struct {
+		writes []Op
+		newest []int
 	}
-	writes := map[string][]ack{} // per path, acknowledged writes in return order
+	byPath := map[string]*acked{}
 	for _, op := range h.Ops {
-		if op.Kind.Write() && op.Output.Class == OK {
-			writes[op.Path] = append(writes[op.Path], ack{op.Return, op})
+		if !op.Kind.Write() || op.Output.Class != OK {
+			continue
 		}
+		a := byPath[op.Path]
+		if a == nil {
+			a = &acked{}
+			byPath[op.Path] = a
+		}
+		best := len(a.writes)
+		if best > 0 && a.writes[a.newest[best-1]].Output.Version >= op.Output.Version {
+			best = a.newest[best-1]
+		}
+		a.writes, a.newest = append(a.writes, op), append(a.newest, best)
 	}
 	var out []StaleRead
 	for _, op := range h.Ops {
-		if op.Kind != kind || op.Output.Class != OK {
+		a := byPath[op.Path]
+		if op.Kind != kind || op.Output.Class != OK || a == nil {
 			continue
 		}
-		var newest *Op
-		for i := range writes[op.Path] {
-			w := &writes[op.Path][i]
-			if w.at >= op.Call {
-				break
-			}
-			if newest == nil || w.op.Output.Version > newest.Output.Version {
-				newest = &w.op
-			}
+		before := sort.Search(len(a.writes), func(i int) bool { return a.writes[i].Return >= op.Call })
+		if before == 0 {
+			continue
 		}
-		if newest != nil && newest.Output.Version > op.Output.Version {
-			out = append(out, StaleRead{Read: op, Write: *newest})
+		if w := a.writes[a.newest[before-1]]; w.Output.Version > op.Output.Version {
+			out = append(out, StaleRead{Read: op, Write: w})
 		}
 	}
 	slices.SortFunc(out, func(a, b StaleRead) int { return cmp.Compare(a.Read.Call, b.Read.Call) })

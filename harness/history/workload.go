@@ -336,12 +336,11 @@ type Running struct {
 // Go starts the workload in the background and returns once every session is
 // open and its clock runs — a caller's faults then meet a running workload — or
 // with the error that ended it before that. Stop ends it early; Wait returns its
-// history. w.Started, if set, is closed as well.
+// history. Go sets w.Started itself.
 func Go(ctx context.Context, w Workload) (*Running, error) {
 	wctx, stop := context.WithCancel(ctx)
 	r := &Running{stop: stop, done: make(chan struct{})}
 	started := make(chan struct{})
-	outer := w.Started
 	w.Started = started
 	go func() {
 		defer close(r.done)
@@ -349,9 +348,6 @@ func Go(ctx context.Context, w Workload) (*Running, error) {
 	}()
 	select {
 	case <-started:
-		if outer != nil {
-			close(outer)
-		}
 		return r, nil
 	case <-r.done:
 		stop()
