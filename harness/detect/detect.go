@@ -273,6 +273,12 @@ func Notes(o Observations) []string {
 			out = append(out, fmt.Sprintf("%s stayed LOOKING while it could not reach its peers (not F1 or F4: check the network and names): %s",
 				nodeDesc(n), u.lines[0]))
 		}
+		if ep := n.cur; ep != nil && ep.timeouts == 1 && ep.stuck() && classifyEpisode(ep, n).f == "" && ep.cannotOpen.n == 0 {
+			out = append(out, fmt.Sprintf("%s logged one notification time out of %d ms: it had been in leader election for at least %s "+
+				"(the time out doubles from 200 ms after each round without a leader). One line cannot tell F1 or F4 from peers "+
+				"that are down or unreachable, so nothing is suspected: give more of its log, its peers' logs and `srvr` on each: %s",
+				nodeDesc(n), ep.maxTimeout, electionSoFar(ep.maxTimeout).Round(time.Second), ep.lastTimeout))
+		}
 		if n.slow.n > 0 {
 			out = append(out, fmt.Sprintf("%s was %s (not F1 or F4: it joined)", nodeDesc(n), n.slow.lines[0]))
 		}
@@ -282,6 +288,18 @@ func Notes(o Observations) []string {
 		}
 	}
 	return out
+}
+
+// electionSoFar is the least time a node has been LOOKING when it logs a
+// notification time out of ms: FastLeaderElection waits 200 ms, then doubles
+// the wait after each round without a leader up to 60 s, and logs each new
+// value, so it has already waited every smaller value.
+func electionSoFar(ms int64) time.Duration {
+	var total int64
+	for w := int64(200); w < ms; w = min(w*2, 60000) {
+		total += w
+	}
+	return time.Duration(total) * time.Millisecond
 }
 
 // fixNote1514 says what the log tells of the server version.
@@ -469,7 +487,11 @@ func f4FromPeers(o Observations, reported map[int64]bool) []Finding {
 				continue
 			}
 			repeated := c.sample.n >= 3 && m.timeouts >= 2
-			if !unreachableCause(c.cause) && !repeated {
+			// once to an address that answers nothing is also how a firewall
+			// on every node looks; a dial-back the listener could not make is
+			// F4's own mechanism
+			unanswered := unreachableCause(c.cause) && (c.sample.n >= 2 || m.timeouts >= 2)
+			if !c.dialBack && !unanswered && !repeated {
 				continue
 			}
 			reported[sid] = true

@@ -250,9 +250,21 @@ func TestFoldedDialFailureIsUnreachable(t *testing.T) {
 	if notes := Notes(o); len(notes) != 1 || !strings.Contains(notes[0], "could not reach its peers") {
 		t.Errorf("notes %q", notes)
 	}
+	// one time out alone, even of 51.2 s, is also a node whose peers are
+	// down: a note with how long it has waited, no suspicion
 	o = Observations{Logs: []*NodeLog{logOf("zk1", rec)}}
+	if fs := Detect(o); len(fs) != 0 {
+		t.Errorf("one time out alone gave %s", failures(fs))
+	}
+	if notes := Notes(o); len(notes) != 1 || !strings.Contains(notes[0], "one notification time out of 51200 ms") ||
+		!strings.Contains(notes[0], "at least 51s") {
+		t.Errorf("notes %q", notes)
+	}
+	// two, the back-off seen across rounds: a stuck election, both suspected
+	before := "2016-07-30 17:12:24,832 [myid:1] - INFO [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@849] - Notification time out: 25600"
+	o = Observations{Logs: []*NodeLog{logOf("zk1", before, rec)}}
 	if got := failures(Detect(o)); got != "F1@zk1,F4@zk1" {
-		t.Errorf("time out alone: %s", got)
+		t.Errorf("two time outs: %s", got)
 	}
 }
 

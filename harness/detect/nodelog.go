@@ -132,6 +132,11 @@ type channelAgg struct {
 	address    string
 	cause      string
 	unresolved bool
+	// dialBack: a failure logged by the election listener, i.e. while it
+	// answered a connection of that (smaller) id by dialling it back: the
+	// smaller id reaches this node, this node cannot reach it (F4's
+	// mechanism, docs/F4.md §2).
+	dialBack bool
 }
 
 // episode is one stretch of LOOKING: from the state change (or first sign of
@@ -250,6 +255,30 @@ func hasZKMark(b []byte) bool {
 	return false
 }
 
+// listenerThread says whether a QuorumCnxManager line was logged by the
+// election listener: 3.4's listener thread is named after its address
+// ("[/0.0.0.0:3888:QuorumCnxManager@400]"), later ones "ListenerThread" or
+// "ListenerHandler-…". Other dials come from the election (QuorumPeer,
+// WorkerSender) or, from 3.6, a QuorumConnectionThread, which both kinds use.
+func listenerThread(line string) bool {
+	i := strings.Index(line, ":QuorumCnxManager@")
+	if i < 0 {
+		// log4j layouts that put the thread last: "(org.apache…) [thread]"
+		j := strings.LastIndexByte(line, '[')
+		if j < 0 || !strings.Contains(line, "QuorumCnxManager") {
+			return false
+		}
+		t := line[j+1:]
+		return strings.HasPrefix(t, "/") || strings.HasPrefix(t, "Listener")
+	}
+	j := strings.LastIndexByte(line[:i], '[')
+	if j < 0 {
+		return false
+	}
+	t := line[j+1 : i]
+	return strings.HasPrefix(t, "/") || strings.HasPrefix(t, "Listener")
+}
+
 // cause takes the line after "Cannot open channel ..." when it is the
 // exception (java.net.UnknownHostException: zk3, ConnectException: Connection
 // refused, NoRouteToHostException ...): it tells DNS from a firewall from a dead peer.
@@ -336,6 +365,7 @@ func (n *NodeLog) Handle(ev Event) {
 		}
 		c.sample.add(&ev)
 		c.address = ev.Address
+		c.dialBack = c.dialBack || listenerThread(ev.Line)
 		if bytes.Contains([]byte(ev.Address), kUnresolvedAddr) {
 			c.unresolved = true
 		}
@@ -662,7 +692,10 @@ func classifyEpisode(ep *episode, n *NodeLog) verdict {
 	// A tie-break whose dial-back arrived shows the peers reach it: not F4,
 	// and without LEADING/FOLLOWING answers not F1 either.
 	resolved := ep.haveSmaller.n > 0 && !ep.dialBackMissing()
-	if strong && !resolved && ep.cannotOpen.n == 0 && len(ep.ooe) == 0 {
+	// A node LOOKING across rounds, seen as at least two time outs: one
+	// line alone, even at 60 s, is also a node whose peers are down or
+	// unreachable, and it gets a note (Notes), not a suspicion.
+	if strong && ep.timeouts >= 2 && !resolved && ep.cannotOpen.n == 0 && len(ep.ooe) == 0 {
 		return verdict{stuckElection, Suspected}
 	}
 	return verdict{}
