@@ -282,6 +282,12 @@ func Notes(o Observations) []string {
 		if n.slow.n > 0 {
 			out = append(out, fmt.Sprintf("%s was %s (not F1 or F4: it joined)", nodeDesc(n), n.slow.lines[0]))
 		}
+		if c := n.closed0; c.n > 0 && n.resets.n == 0 && n.tooMany.n == 0 {
+			out = append(out, fmt.Sprintf("%s: the server closed %d client connection(s) before a session was created (session 0x0). "+
+				"A server not serving (no quorum: \"ZooKeeperServer not running\" in its log) and a server refusing the client's IP "+
+				"for maxClientCnxns (F3: \"Too many connections from /<ip>\") make a Java client log this same line (measured on 3.4.13 "+
+				"and 3.9.3), so nothing is suspected: the server's log or `srvr` on it tells: %s", nodeDesc(n), c.n, c.lines[0]))
+		}
 		if p := n.disk2.partial; p.n > 0 && n.disk.noSpace.n == 0 {
 			out = append(out, fmt.Sprintf("%s found its transaction log cut in the middle of a record (the process died while writing: "+
 				"a crash, a kill or a full disk; not F2 on its own, check `df` on the dataDir): %s", nodeDesc(n), p.lines[0]))

@@ -656,3 +656,57 @@ func TestNoSpaceExceptionOfAZooKeeperRecord(t *testing.T) {
 		t.Errorf("a record of its own: %s", got)
 	}
 }
+
+// A client's "…sessionid 0x0, likely server has closed socket" alone is a
+// note: fixtures/captured/client holds a Java client refused for
+// maxClientCnxns=2 and the same client against a server that was LOOKING
+// ("ZooKeeperServer not running"), on 3.4.13 and 3.9.3, and each version's
+// client logged the same line both times. The servers' logs tell them apart.
+// A reset on session 0x0 stays a suspected F3.
+func TestClientClosedBeforeSessionIsANote(t *testing.T) {
+	for _, v := range []string{"3.4.13", "3.9.3"} {
+		for _, c := range []string{"client-refused-maxclientcnxns", "client-of-server-not-serving"} {
+			o := Observations{Logs: []*NodeLog{logOf("client", readFixture(t, "captured/client/"+v+"-"+c+".log")...)}}
+			if fs := Detect(o); len(fs) != 0 {
+				t.Errorf("%s %s gave %s", v, c, failures(fs))
+			}
+			if notes := Notes(o); len(notes) != 1 || !strings.Contains(notes[0], "before a session was created") || !strings.Contains(notes[0], "not serving") {
+				t.Errorf("%s %s: notes %q", v, c, notes)
+			}
+		}
+		refused := Observations{Logs: []*NodeLog{logOf("zk1", readFixture(t, "captured/client/"+v+"-server-maxclientcnxns-2.log")...)}}
+		if got := failures(Detect(refused)); got != "F3@zk1" {
+			t.Errorf("%s: the refusing server's log gave %q", v, got)
+		}
+		looking := Observations{Logs: []*NodeLog{logOf("zk1", readFixture(t, "captured/client/"+v+"-server-looking.log")...)}}
+		if fs := Detect(looking); len(fs) != 0 {
+			t.Errorf("%s: the LOOKING server's log gave %s", v, failures(fs))
+		}
+	}
+	reset := readFixture(t, "field/F3/zkweb-2-client-only.log")
+	if got := failures(Detect(Observations{Logs: []*NodeLog{logOf("client", reset...)}})); !strings.HasPrefix(got, "F3@") {
+		t.Errorf("a reset on session 0x0: %q", got)
+	}
+}
+
+// "No space left on device" counts only in a Java exception or a log record:
+// a Python tool's OSError under a path holding "zookeeper", or a quoted grep
+// command, is another program's text.
+func TestNoSpaceOfAnotherProgram(t *testing.T) {
+	for _, l := range []string{
+		"OSError: [Error 28] No space left on device: '/opt/zookeeper/backup-storage/'",
+		`$ kubectl logs my-zookeeper-0 | grep "No space left on device" | tail -n1`,
+	} {
+		if ev := ParseLine([]byte(l)); ev.Kind == EventNoSpace {
+			t.Errorf("%q read as ZooKeeper's ENOSPC", l)
+		}
+	}
+	for _, l := range []string{
+		"java.io.IOException: No space left on device",
+		"2021-09-21 06:58:23,000 - WARN  [main:Foo@1] - No space left on device",
+	} {
+		if ev := ParseLine([]byte(l)); ev.Kind != EventNoSpace {
+			t.Errorf("%q not read as ENOSPC: %v", l, ev.Kind)
+		}
+	}
+}

@@ -195,8 +195,14 @@ func TestFieldCorpus(t *testing.T) {
 // dial-back by the listener) and moved to tune with the F4 excerpt the
 // dial-back rule was checked on; one held-out F1|F4 excerpt, a single 60000 ms
 // time out, is missed since: what is held out scores recall 18 of 22, false
-// alarms 0 of 28.
-const holdoutMinHits, holdoutMaxAlarms = 18, 0
+// alarms 0 of 28. The seventh batch (5 failures, 16 negatives), measured
+// before any rule looked at it (and the same under the rules before the
+// change above): recall 3 of 5, false alarms 4 of 16 (three client lines
+// "…sessionid 0x0, likely server has closed socket" read as F3, a Python
+// tool's "No space left on device" under a path holding "zookeeper" read as
+// F2). Those four led to rule changes and moved to tune: what is held out
+// scores recall 21 of 27, false alarms 0 of 40.
+const holdoutMinHits, holdoutMaxAlarms = 21, 0
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string

@@ -55,21 +55,27 @@ const (
 	// EventPartialTxn: "Last transaction was partial." on loading the
 	// transaction log: the process died in the middle of a write (F2, indirect).
 	EventPartialTxn
-	// EventClientReset: a client's connection closed by the server before any
-	// session was created (session 0x0): "Unable to read additional data from
-	// server sessionid 0x0, likely server has closed socket", or "Session 0x0
-	// for server ..., unexpected error" with "Connection reset by peer" on it or
-	// on the next line. What maxClientCnxns looks like from the client (F3).
+	// EventClientReset: a client's connection reset by the server before any
+	// session was created: "Session 0x0 for server ..., unexpected error" with
+	// "Connection reset by peer" on it or on the next line. What
+	// maxClientCnxns can look like from the client (F3).
 	EventClientReset
 	// EventClientSession0: "Session 0x0 for server X, unexpected error" without
 	// the reset yet: the next line may carry it.
 	EventClientSession0
+	// EventClientClosed0: "Unable to read additional data from server
+	// sessionid 0x0, likely server has closed socket": the server closed the
+	// connection before a session. Measured on 3.4.13 and 3.9.3, a Java client
+	// logs this same line when refused for maxClientCnxns and when the server
+	// is not serving (no quorum, "ZooKeeperServer not running"), so alone it
+	// is a note, not F3.
+	EventClientClosed0
 )
 
 var eventNames = [...]string{"none", "notification", "notification-timeout", "new-election", "looking", "following",
 	"leading", "observing", "have-smaller-id", "cannot-open-channel", "failed-to-resolve", "too-many-connections",
 	"no-space", "severe-error", "starting", "version", "client-connect-timeout", "empty-snapshot", "partial-txn",
-	"client-reset", "client-session0"}
+	"client-reset", "client-session0", "client-closed0"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {
@@ -339,6 +345,16 @@ func classify(line []byte, ev *Event) bool {
 		return parseTooMany(line, i, ev)
 	}
 	if bytes.Contains(line, kNoSpace) {
+		// ZooKeeper runs on the JVM, which prints ENOSPC in an exception
+		// ("java.io.IOException: No space left on device", "…Exception: <file>
+		// (No space left on device)") or in a log record of its own. A line
+		// that is neither ("OSError: [Error 28] …" of a Python tool, "cp:
+		// error writing …", a grep command) is another program's text.
+		if !bytes.Contains(line, kException) {
+			if _, ok := FindTimestamp(line); !ok {
+				return false
+			}
+		}
 		ev.Kind = EventNoSpace
 		return true
 	}
@@ -360,7 +376,7 @@ func classify(line []byte, ev *Event) bool {
 	}
 	if bytes.Contains(line, kServerClosed) {
 		if bytes.Contains(line, kSessionidZero) {
-			ev.Kind = EventClientReset
+			ev.Kind = EventClientClosed0
 			return true
 		}
 		return false

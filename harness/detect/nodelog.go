@@ -56,7 +56,8 @@ type NodeLog struct {
 	wrap      []byte      // an anchor line that meant nothing alone: maybe hard-wrapped (parseWrapped)
 	prevZK    bool        // the line read before had a mark of ZooKeeper's logging (both readers)
 	disk2     diskHints
-	resets    sample // client connections closed before a session (EventClientReset)
+	resets    sample // client connections reset before a session (EventClientReset)
+	closed0   sample // client connections closed before a session (EventClientClosed0)
 	slow      sample // LOOKING stretches that ended FOLLOWING/LEADING after a long wait
 	timeouts  int64  // notification time outs in the whole log
 	// unreachable: LOOKING stretches that were stuck with only "Cannot open
@@ -410,6 +411,8 @@ func (n *NodeLog) Handle(ev Event) {
 		n.disk2.partial.add(&ev)
 	case EventClientReset:
 		n.resets.add(&ev)
+	case EventClientClosed0:
+		n.closed0.add(&ev)
 	case EventClientSession0:
 		e := ev
 		n.wantReset = &e
