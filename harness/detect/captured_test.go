@@ -107,6 +107,8 @@ func TestCapturedInEveryLayout(t *testing.T) {
 				t.Errorf("%s (%s): healthy logs gave %s", key, name, got)
 			case strings.HasSuffix(key, "/f3-too-many-connections") && got != "F3@zk1":
 				t.Errorf("%s (%s): got %q, want F3@zk1", key, name, got)
+			case strings.HasSuffix(key, "/f4-drop-slow-quorum") && !strings.Contains(got, "F4@zk1"):
+				t.Errorf("%s (%s): got %q, want F4@zk1 among them", key, name, got)
 			case strings.HasSuffix(key, "/f1-replay-stuck") && got != "F1@zk1":
 				t.Errorf("%s (%s): got %q, want F1@zk1", key, name, got)
 			}

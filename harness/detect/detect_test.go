@@ -713,10 +713,12 @@ func TestNoSpaceOfAnotherProgram(t *testing.T) {
 
 // listenerThread tells a dial-back (the election listener answering a
 // smaller id by dialling it) from the election's own dials, on real lines
-// of the field corpus and of the captured logs.
+// of the field corpus and of the captured logs (f4-drop-slow-quorum).
 func TestListenerThread(t *testing.T) {
 	for line, want := range map[string]bool{
 		"2017-04-11 20:48:09,120 [myid:2] - WARN  [/0.0.0.0:30881:QuorumCnxManager@400] - Cannot open channel to 0 at election address /192.168.138.128:30881":                                                true,
+		"2026-12-02 11:41:27,372 - WARN  [zk3/10.199.128.13:3888:QuorumCnxManager@584] - Cannot open channel to 1 at election address zk1/10.199.128.11:3888":                                                 true,
+		"2026-12-02 11:41:32,381 - WARN  [WorkerSender[myid=3]:QuorumCnxManager@584] - Cannot open channel to 1 at election address zk1/10.199.128.11:3888":                                                   false,
 		"2019-07-25 23:11:14,266 [myid:2] - WARN  [QuorumPeer[myid=2](plain=/0:0:0:0:0:0:0:0:2181)(secure=disabled):QuorumCnxManager@677] - Cannot open channel to 1 at election address /192.168.1.110:3888": false,
 		"2019-07-08 23:04:19,812 [myid:3] - WARN  [WorkerSender[myid=3]:QuorumCnxManager@588] - Cannot open channel to 1 at election address /172.16.138.205:5888":                                            false,
 		"2026-11-25 20:32:30,883 - WARN  [QuorumConnectionThread-[myid=1]-2:QuorumCnxManager@401] - Cannot open channel to 3 at election address zk3/10.199.9.13:3888":                                        false,

@@ -258,26 +258,40 @@ func hasZKMark(b []byte) bool {
 
 // listenerThread says whether a QuorumCnxManager line was logged by the
 // election listener: 3.4's listener thread is named after its address
-// ("[/0.0.0.0:3888:QuorumCnxManager@400]"), later ones "ListenerThread" or
-// "ListenerHandler-…". Other dials come from the election (QuorumPeer,
-// WorkerSender) or, from 3.6, a QuorumConnectionThread, which both kinds use.
+// ("[/0.0.0.0:3888:QuorumCnxManager@400]", "[zk3/10.199.128.13:3888:…]"),
+// later ones "ListenerThread" or "ListenerHandler-…". Other dials come from
+// the election (QuorumPeer[myid=N]…, WorkerSender[myid=N]) or, from 3.6, a
+// QuorumConnectionThread, which both kinds use.
 func listenerThread(line string) bool {
-	i := strings.Index(line, ":QuorumCnxManager@")
-	if i < 0 {
+	var t string
+	if i := strings.Index(line, ":QuorumCnxManager@"); i >= 0 {
+		j := strings.LastIndexByte(line[:i], '[')
+		if j < 0 {
+			return false
+		}
+		t = line[j+1 : i]
+	} else {
 		// log4j layouts that put the thread last: "(org.apache…) [thread]"
 		j := strings.LastIndexByte(line, '[')
 		if j < 0 || !strings.Contains(line, "QuorumCnxManager") {
 			return false
 		}
-		t := line[j+1:]
-		return strings.HasPrefix(t, "/") || strings.HasPrefix(t, "Listener")
+		t = strings.TrimSuffix(strings.TrimSpace(line[j+1:]), "]")
 	}
-	j := strings.LastIndexByte(line[:i], '[')
-	if j < 0 {
+	if strings.HasPrefix(t, "Listener") {
+		return true
+	}
+	// an address: [host]/ip:port, and no thread name with brackets
+	slash, colon := strings.IndexByte(t, '/'), strings.LastIndexByte(t, ':')
+	if slash < 0 || colon < slash || colon == len(t)-1 || strings.ContainsAny(t, "[] ") {
 		return false
 	}
-	t := line[j+1 : i]
-	return strings.HasPrefix(t, "/") || strings.HasPrefix(t, "Listener")
+	for _, r := range t[colon+1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // cause takes the line after "Cannot open channel ..." when it is the
