@@ -225,13 +225,43 @@ func (n *Node) Pause(ctx context.Context) error {
 // pauseAttempts bounds Pause's retries of a freeze the engine gave up on.
 const pauseAttempts = 5
 
-// Unpause thaws a paused node.
+// Unpause thaws a paused node and returns once the engine reports it running
+// unpaused. The engine sets its state on unpause, but the event of a pause
+// moments before may still be on its way and mark the container paused again
+// until the resume's own event follows (seen in make test: a pause healed
+// 0.23 s after it began read "paused" right after a successful unpause), so
+// Unpause waits for that, bounded by unpauseSettle.
 func (n *Node) Unpause(ctx context.Context) error {
-	return n.dockerOp(ctx, "unpause", func(cli *testcontainers.DockerClient, id string) error {
+	err := n.dockerOp(ctx, "unpause", func(cli *testcontainers.DockerClient, id string) error {
 		_, err := cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, unpauseSettle)
+	defer cancel()
+	b := newBackoff(20*time.Millisecond, 250*time.Millisecond)
+	defer b.Stop()
+	for {
+		p, err := n.Paused(wctx)
+		if err == nil && !p {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			if err == nil {
+				err = errors.New("the engine still reports it paused")
+			}
+			return n.errorf("unpause", fmt.Errorf("%w (%s after the unpause)", err, unpauseSettle))
+		case <-b.Next():
+		}
+	}
 }
+
+// unpauseSettle bounds how long Unpause waits for the engine's state to show
+// the thaw.
+const unpauseSettle = 10 * time.Second
 
 func (n *Node) dockerOp(ctx context.Context, action string, op func(*testcontainers.DockerClient, string) error) error {
 	cli, err := Docker(ctx)
