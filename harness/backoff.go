@@ -1,6 +1,9 @@
 package harness
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // backoff paces a poll: the first wait is first, each next one twice the last, up
 // to limit. A condition that holds soon is seen soon; a long wait costs the
@@ -31,4 +34,19 @@ func (b *backoff) Stop() {
 	if b.t != nil {
 		b.t.Stop()
 	}
+}
+
+// pollUntil checks cond at once, then after each of the backoff's waits from
+// first up to limit, until it holds (nil) or ctx ends (ctx.Err()).
+func pollUntil(ctx context.Context, first, limit time.Duration, cond func() bool) error {
+	b := newBackoff(first, limit)
+	defer b.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-b.Next():
+		}
+	}
+	return nil
 }

@@ -83,19 +83,16 @@ func (c *Client) Output(ctx context.Context) (string, error) {
 // WaitOutput polls the client's output until it contains text: first after 50 ms,
 // then at longer intervals up to 500 ms.
 func (c *Client) WaitOutput(ctx context.Context, text string) (string, error) {
-	t := newBackoff(50*time.Millisecond, 500*time.Millisecond)
-	defer t.Stop()
-	for {
-		out, err := c.Output(ctx)
-		if err == nil && strings.Contains(out, text) {
-			return out, nil
-		}
-		select {
-		case <-ctx.Done():
-			return out, fmt.Errorf("%s: waiting for %q: %w (output so far: %s)", c, text, ctx.Err(), out)
-		case <-t.Next():
-		}
+	var out string
+	err := pollUntil(ctx, 50*time.Millisecond, 500*time.Millisecond, func() bool {
+		var err error
+		out, err = c.Output(ctx)
+		return err == nil && strings.Contains(out, text)
+	})
+	if err != nil {
+		return out, fmt.Errorf("%s: waiting for %q: %w (output so far: %s)", c, text, err, out)
 	}
+	return out, nil
 }
 
 // Stop ends the client's generator (SIGTERM: it closes its sessions) and removes the host.

@@ -424,28 +424,25 @@ func (e *Ensemble) servingProblem(states map[int]State, nodes []*Node) string {
 // node, which the server pays for (4.4 ms of CPU on 3.4.13, which logs each
 // one); polled every 50 ms, a waiting 3.4.13 ensemble used a third of a core.
 func (e *Ensemble) WaitServing(ctx context.Context, nodes ...*Node) error {
-	t := newBackoff(50*time.Millisecond, 250*time.Millisecond)
-	defer t.Stop()
-	for {
-		states := e.States(ctx)
-		problem := e.servingProblem(states, nodes)
-		if problem == "" {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			// The last probe may have been cut short by the deadline: probe once more,
-			// briefly, so that the error tells the states as they are.
-			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			defer cancel()
-			again := e.States(pctx)
-			if p := e.servingProblem(again, nodes); p != "" {
-				states, problem = again, p
-			}
-			return fmt.Errorf("wait serving: %w: %s: %s", ctx.Err(), problem, e.explainStates(pctx, states))
-		case <-t.Next():
-		}
+	var states map[int]State
+	var problem string
+	err := pollUntil(ctx, 50*time.Millisecond, 250*time.Millisecond, func() bool {
+		states = e.States(ctx)
+		problem = e.servingProblem(states, nodes)
+		return problem == ""
+	})
+	if err == nil {
+		return nil
 	}
+	// The last probe may have been cut short by the deadline: probe once more,
+	// briefly, so that the error tells the states as they are.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	again := e.States(pctx)
+	if p := e.servingProblem(again, nodes); p != "" {
+		states, problem = again, p
+	}
+	return fmt.Errorf("wait serving: %w: %s: %s", err, problem, e.explainStates(pctx, states))
 }
 
 // RollingRestart restarts the nodes one at a time in myid order, the way an operator

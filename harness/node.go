@@ -241,22 +241,18 @@ func (n *Node) Unpause(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, unpauseSettle)
 	defer cancel()
-	b := newBackoff(20*time.Millisecond, 250*time.Millisecond)
-	defer b.Stop()
-	for {
-		p, err := n.Paused(wctx)
-		if err == nil && !p {
-			return nil
-		}
-		select {
-		case <-wctx.Done():
-			if err == nil {
-				err = errors.New("the engine still reports it paused")
-			}
-			return n.errorf("unpause", fmt.Errorf("%w (%s after the unpause)", err, unpauseSettle))
-		case <-b.Next():
-		}
+	var paused bool
+	var perr error
+	if pollUntil(wctx, 20*time.Millisecond, 250*time.Millisecond, func() bool {
+		paused, perr = n.Paused(wctx)
+		return perr == nil && !paused
+	}) == nil {
+		return nil
 	}
+	if perr == nil {
+		perr = errors.New("the engine still reports it paused")
+	}
+	return n.errorf("unpause", fmt.Errorf("%w (%s after the unpause)", perr, unpauseSettle))
 }
 
 // unpauseSettle bounds how long Unpause waits for the engine's state to show
@@ -476,19 +472,14 @@ func (n *Node) LogSince(ctx context.Context, mark int) (string, error) {
 // 100 ms, then at longer intervals up to 1 s (each poll reads the whole log from
 // the engine).
 func (n *Node) WaitLog(ctx context.Context, mark int, text string) error {
-	t := newBackoff(100*time.Millisecond, time.Second)
-	defer t.Stop()
-	for {
+	err := pollUntil(ctx, 100*time.Millisecond, time.Second, func() bool {
 		logs, err := n.LogSince(ctx, mark)
-		if err == nil && strings.Contains(logs, text) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return n.errorf(fmt.Sprintf("wait for %q in the log", text), ctx.Err())
-		case <-t.Next():
-		}
+		return err == nil && strings.Contains(logs, text)
+	})
+	if err != nil {
+		return n.errorf(fmt.Sprintf("wait for %q in the log", text), err)
 	}
+	return nil
 }
 
 // MoveIP gives a stopped node another address on the ensemble's network (host part

@@ -691,11 +691,11 @@ func TestClientClosedBeforeSessionIsANote(t *testing.T) {
 
 // "No space left on device" counts only in a Java exception or a log record:
 // a Python tool's OSError under a path holding "zookeeper", or a quoted grep
-// command, is another program's text.
+// command, is another program's text (each line as the field corpus has it).
 func TestNoSpaceOfAnotherProgram(t *testing.T) {
 	for _, l := range []string{
 		"OSError: [Error 28] No space left on device: '/opt/zookeeper/backup-storage/'",
-		`$ kubectl logs my-zookeeper-0 | grep "No space left on device" | tail -n1`,
+		`$ kubectl logs $CLUSTER_NAME-zoookeeper-0 | grep "No space left on device" | tail -n1`, // fixtures/field/F2/strimzi-debugging-1mi-grep-enospc.log
 	} {
 		if ev := ParseLine([]byte(l)); ev.Kind == EventNoSpace {
 			t.Errorf("%q read as ZooKeeper's ENOSPC", l)
