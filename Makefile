@@ -100,7 +100,7 @@ outside-module: images
 PROCS ?= 4
 scenarios: images
 	@rm -rf $(REPORTS)/runs && mkdir -p $(REPORTS)
-	$(GINKGO) -v --procs=$(PROCS) --label-filter='$(LABEL_FILTER)' --junit-report=junit.xml --json-report=report.json \
+	$(GINKGO) -v --procs=$(PROCS) --randomize-all --label-filter='$(LABEL_FILTER)' --junit-report=junit.xml --json-report=report.json \
 		--output-dir=$(REPORTS) --timeout=40m ./scenarios; status=$$?; \
 		$(GO) run ./cmd/zkchaos report --dir $(REPORTS) || true; \
 		$(GO) run ./cmd/zkchaos profile --dir $(REPORTS) || true; exit $$status

@@ -64,7 +64,12 @@ func entrySpecs(e scenarios.Entry, v harness.Version) {
 	if e.Slow() {
 		labels = Label(v.Label(), "slow")
 	}
-	Context(e.Name+" on "+v.Version, Ordered, labels, func() {
+	// Longest first: make scenarios runs with --randomize-all, so each cell is
+	// scheduled on its own, and Ginkgo hands out higher priorities first; the
+	// short cells (and the smoke specs, priority 0) then fill the processes
+	// that finish early instead of one long cell running alone at the end.
+	priority := SpecPriority(int(e.Minutes * 60))
+	Context(e.Name+" on "+v.Version, Ordered, labels, priority, func() {
 		r := e.Begin(v, scenarios.Quiet{}, GinkgoWriter)
 		r.Seed = GinkgoRandomSeed()
 		r.Artifacts = filepath.Join("..", "reports", "artifacts", e.Name+"-"+v.Version)

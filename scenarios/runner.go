@@ -58,7 +58,9 @@ const (
 // (reports.Record.judge), and compared with the expected table (Compare).
 type Entry struct {
 	Name, Title string
-	// Minutes is a rough duration per version on 2 cores, for progress messages.
+	// Minutes is a rough duration per version on 2 cores (measured: make
+	// scenarios' profile), for progress messages and the suite's order (longest
+	// first).
 	Minutes float64
 	// Labels are extra Ginkgo labels ("slow": left to `make slow` and to
 	// `zkchaos run <name>`; `run all` skips them).
