@@ -130,15 +130,20 @@ func (n *Node) createFrom(ctx context.Context, volumesFrom string) error {
 	if err != nil {
 		return n.errorf("create", hintReaper(err))
 	}
-	// zoo.cfg and myid in one archive, not one copy each (testcontainers' Files):
-	// each copy into a container costs the engine a mount of its root file system
-	// and a re-execution of dockerd to unpack, about a quarter of a CPU-second
-	// on a fuse-overlayfs engine.
-	conf, err := tarOf(tarEntry{"zoo.cfg", 0o644, body}, tarEntry{"myid", 0o644, myid})
+	// zoo.cfg and myid in one archive, not one copy each (testcontainers' Files).
+	return n.writeConf(ctx, "create: copy zoo.cfg and myid", tarEntry{"zoo.cfg", 0o644, body}, tarEntry{"myid", 0o644, myid})
+}
+
+// writeConf writes files into the container's /conf in one copy: each copy
+// into a container costs the engine a mount of its root file system and a
+// re-execution of dockerd to unpack, about a quarter of a CPU-second on a
+// fuse-overlayfs engine.
+func (n *Node) writeConf(ctx context.Context, action string, files ...tarEntry) error {
+	conf, err := tarOf(files...)
 	if err != nil {
-		return n.errorf("create", err)
+		return n.errorf(action, err)
 	}
-	return n.dockerOp(ctx, "create: copy zoo.cfg and myid", func(cli *testcontainers.DockerClient, id string) error {
+	return n.dockerOp(ctx, action, func(cli *testcontainers.DockerClient, id string) error {
 		_, err := cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/conf", Content: conf})
 		return err
 	})
@@ -365,18 +370,14 @@ func (n *Node) Config() string {
 
 // SetConfig changes one zoo.cfg key of this node; it takes effect at the next start.
 func (n *Node) SetConfig(ctx context.Context, key, value string) error {
-	c, err := n.container()
-	if err != nil {
+	if _, err := n.container(); err != nil {
 		return err
 	}
 	n.mu.Lock()
 	n.config.set(key, value)
 	body := n.config.render()
 	n.mu.Unlock()
-	if err := c.CopyToContainer(ctx, body, "/conf/zoo.cfg", 0o644); err != nil {
-		return n.errorf("set config "+key, err)
-	}
-	return nil
+	return n.writeConf(ctx, "set config "+key, tarEntry{"zoo.cfg", 0o644, body})
 }
 
 // Connect opens a go-zookeeper session to this node only, through the ensemble's reach.
