@@ -49,7 +49,8 @@ documented failures (docs/F1.md … docs/F5.md):
   F5  client-port listen queue overflows (backlog 50)    from --netstat (netstat -s, /proc/net/netstat, ss -ltn)
 
 Logs may be plain, gzip or "-" (stdin), in any layout (log4j, Kafka's, docker
-compose prefixes, shipper prefixes, lines pasted from a UI). Name each node with
+compose and kubectl prefixes, docker/CRI timestamps, shipper JSON, grep output,
+lines pasted from a UI or hard-wrapped by a page or mailer). Name each node with
 NAME=FILE; otherwise the file name is used. Give --netstat twice (or one file with
 two snapshots) to see counters grow.
 

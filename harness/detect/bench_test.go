@@ -118,9 +118,9 @@ func BenchmarkDiagnoseThroughput(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// the same work for grep: every anchor as a fixed string
+	// the same work for grep: every anchor and wrap fragment as a fixed string
 	grepAll := []string{"-c", "-F"}
-	for _, a := range anchors {
+	for _, a := range append(append([][]byte(nil), anchors...), wrapFragments...) {
 		grepAll = append(grepAll, "-e", string(a))
 	}
 	grepAll = append(grepAll, path)

@@ -94,6 +94,12 @@ func FuzzScanLog(f *testing.F) {
 		f.Add(b, uint8(0), uint8(0))
 		f.Add(b, uint8(1+i*37%200), uint8(i*13))
 	}
+	// the field's excerpts, as published and hard-wrapped at 80 columns
+	for i, b := range fixtureBlobs("field/*/*") {
+		f.Add(b, uint8(1+i*41%200), uint8(i*7))
+		wrapped := strings.Join(wrapAll(strings.Split(string(b), "\n"), 80), "\n")
+		f.Add([]byte(wrapped), uint8(1+i*29%200), uint8(i*11))
+	}
 	f.Add([]byte("Cannot open channel to 1 at election address zk1:3888\njava.net.UnknownHostException: zk1\nLOOKING"), uint8(0), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk, block uint8) {
 		// tiny buffers put chunk and block boundaries everywhere
@@ -238,14 +244,37 @@ func FuzzShipperMessage(f *testing.F) {
 
 // FuzzParseWrapped: a line and the next, however cut, never panic, and a
 // joined event is only ever one the scanner could have found (an anchor).
-func FuzzParseWrapped(f *testing.F) {
+// FuzzWrappedRecord reads two lines as the pieces of one record, both ways: the
+// second completing the first (a record pending), and the first as the piece
+// above the second. The evidence stays printable and ReadFrom agrees with Feed.
+func FuzzWrappedRecord(f *testing.F) {
 	f.Add([]byte("2016-09-17 14:46:29,328 [myid:3] - INFO  [QuorumPeer[myid=3]/172.18.32.90:2181:FastLeaderElection@852] - Notification time"), []byte("out: 400"))
 	f.Add([]byte("2017-07-18 17:31:12,016 - INFO  [WorkerReceiver Thread:FastLeaderElection@496] - Notification: 3 (n.leader), 73014444480 (n.zxid), 831 (n.round), LEADING"), []byte("(n.state), 3 (n.sid), LOOKING (my state)"))
 	f.Add([]byte("Too many connections from /10.0.0.1 -"), []byte("max is 60"))
+	f.Add([]byte("2014-12-16 17:11:38,921 [myid:12] - WARN [NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory@193] - Too"), []byte(" many connections from /1.2.3.4 - max is 500"))
 	f.Fuzz(func(t *testing.T, line, next []byte) {
-		ev := parseWrapped(line, next)
+		n := NewNodeLog("n")
+		n.wrap = append([]byte(nil), line...)
+		n.unwrap(next)
+		ev, _, _ := withPieces(next, ParseLine(next), func(i int) []byte {
+			if i == 0 {
+				return line
+			}
+			return nil
+		})
 		if ev.Kind != EventNone && !utf8.ValidString(ev.Line) {
 			t.Fatal("evidence not printable")
+		}
+		data := append(append(append([]byte(nil), line...), '\n'), next...)
+		if bytes.ContainsRune(line, '\n') || bytes.ContainsRune(next, '\n') {
+			return
+		}
+		got, _ := ScanLog("n", bytes.NewReader(data))
+		want := NewNodeLog("n")
+		want.Feed(line)
+		want.Feed(next)
+		if g, w := fmt.Sprint(Detect(Observations{Logs: []*NodeLog{got}})), fmt.Sprint(Detect(Observations{Logs: []*NodeLog{want}})); g != w {
+			t.Fatalf("ReadFrom and Feed disagree:\n%s\n%s", g, w)
 		}
 	})
 }

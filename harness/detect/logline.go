@@ -199,6 +199,19 @@ var anchors = [][]byte{
 	kEmptySnapshot, kPartialTxn, kIOException, kServerClosed, kSession0For,
 }
 
+// wrapFragments are the parts of the anchors that a hard wrap leaves on one
+// side of its break ("Too" | "many connections from /10.0.0.1 - max is 60"):
+// the scanner hands over their lines too, which are then read with the pieces
+// around them (record.go). Only parts with a pivot byte below are kept, so
+// they cost no pass of their own; a break that leaves neither side one
+// ("Too many connections" | "from …") is not read.
+var wrapFragments = [][]byte{
+	[]byte("connections from"), []byte("server identifier"), []byte("smaller server"), []byte("open channel"),
+	[]byte("to resolve"), []byte("resolve address"), []byte("space left"), []byte("left on device"),
+	[]byte("unrecoverable"), []byte("heard from"), []byte("was partial"), []byte("server has"),
+	[]byte("0x0 for"), []byte("empty snapshot"), []byte("Deleted empty"),
+}
+
 // pivotBytes assigns each anchor the byte the scanner looks for it by, with
 // one IndexByte pass per distinct byte. Fewer passes beat rarer bytes: a pass
 // costs ~0.1 ms per MB however rare its byte, a hit ~10 ns. The bytes are
@@ -224,6 +237,11 @@ var pivotBytes = map[string]byte{
 	"IOException":                     'p',
 	"likely server has closed socket": 'v',
 	"Session 0x0 for server":          'v',
+	// wrapFragments
+	"connections from": 'f', "server identifier": 'v', "smaller server": 'v', "open channel": 'p',
+	"to resolve": 'v', "resolve address": 'v', "space left": 'p', "left on device": 'f',
+	"unrecoverable": 'v', "heard from": 'f', "was partial": 'p', "server has": 'v',
+	"0x0 for": 'f', "empty snapshot": 'p', "Deleted empty": 'p',
 }
 
 // pivot is one anchor found through one of its bytes.
@@ -232,19 +250,38 @@ type pivot struct {
 	at   int // offset of the pivot byte in word
 }
 
-// pivotGroups gathers the anchors by pivot byte: one IndexByte pass per group.
-var pivotGroups = func() map[byte][]pivot {
-	g := map[byte][]pivot{}
-	for _, a := range anchors {
+// pivotGroup is the anchors of one pivot byte by the byte before their
+// pivot: a pivot hit costs one lookup and, mostly, no compare, however many
+// anchors share the byte (no pivot is an anchor's first byte).
+type pivotGroup [256][]pivot
+
+// pivotGroups gathers the anchors (and wrapFragments) by pivot byte: one
+// IndexByte pass per group.
+var pivotGroups = func() map[byte]*pivotGroup {
+	g := map[byte]*pivotGroup{}
+	for _, a := range append(append([][]byte(nil), anchors...), wrapFragments...) {
 		b, ok := pivotBytes[string(a)]
 		at := bytes.IndexByte(a, b)
-		if !ok || at < 0 {
-			panic("detect: anchor " + string(a) + " has no pivot byte")
+		if !ok || at < 1 {
+			panic("detect: anchor " + string(a) + " has no pivot byte after its first")
 		}
-		g[b] = append(g[b], pivot{a, at})
+		if g[b] == nil {
+			g[b] = &pivotGroup{}
+		}
+		g[b][a[at-1]] = append(g[b][a[at-1]], pivot{a, at})
 	}
 	return g
 }()
+
+// hasFragment: the line holds a part of an anchor that a wrap may have cut.
+func hasFragment(line []byte) bool {
+	for _, a := range wrapFragments {
+		if bytes.Contains(line, a) {
+			return true
+		}
+	}
+	return false
+}
 
 // hasAnchor: the line holds one of the anchors, so the scanner hands it over.
 func hasAnchor(line []byte) bool {
@@ -262,10 +299,14 @@ func hasAnchor(line []byte) bool {
 func ParseLine(line []byte) Event {
 	ev := Event{MyID: -1, SID: -1, Limit: -1}
 	msg := line
-	if m, ok := ShipperMessage(line); ok && hasAnchor(line) {
-		// the scanner only ever hands over lines with an anchor in their
-		// raw text; Feed must classify the same lines
-		msg = m
+	if m, ok := ShipperMessage(line); ok {
+		if hasAnchor(line) {
+			// the scanner only ever hands over lines with an anchor in
+			// their raw text; Feed must classify the same lines
+			msg = m
+		}
+	} else {
+		msg = ownText(line)
 	}
 	if !classify(msg, &ev) {
 		return Event{Kind: EventNone, MyID: -1, SID: -1, Limit: -1}
@@ -482,7 +523,11 @@ func bareWord(line []byte, i, n int) bool {
 		return true
 	}
 	switch rest[0] {
-	case '(', '"', '\t':
+	case '(':
+		// a logger's name, not a vote's field cut off by a wrap:
+		// "LOOKING (n.state), 2 (n.sid)," "LOOKING (my state)"
+		return !bytes.HasPrefix(rest, []byte("(n.")) && !bytes.HasPrefix(rest, []byte("(my state"))
+	case '"', '\t':
 		return true
 	}
 	return false

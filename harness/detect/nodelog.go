@@ -53,8 +53,12 @@ type NodeLog struct {
 	client    sample
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
 	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
-	wrap      []byte      // an anchor line that meant nothing alone: maybe hard-wrapped (parseWrapped)
-	prevZK    bool        // the line read before had a mark of ZooKeeper's logging (both readers)
+	afterN    int         // pieces of a wrapped message read while wantCause or wantReset waits
+	wrap      []byte      // a record that meant nothing so far: maybe hard-wrapped (record.go)
+	wrapN     int         // pieces joined to wrap after its anchor line
+	wrapTime  time.Time   // the timestamp of wrap's head
+	wrapDone  EventKind   // what wrap was already read as (a line whose ids a wrap cut off), EventNone
+	recent    recent      // the last lines read
 	disk2     diskHints
 	resets    sample // client connections reset before a session (EventClientReset)
 	closed0   sample // client connections closed before a session (EventClientClosed0)
@@ -187,49 +191,24 @@ func (n *NodeLog) Feed(line []byte) {
 	n.feed(line)
 }
 
-// feed handles one line that may matter; counting is the caller's.
+// feed handles one line; counting is the caller's.
 func (n *NodeLog) feed(line []byte) {
-	n.unwrap(line)
-	if n.wantCause != nil || n.wantReset != nil {
-		n.after(line)
-	}
-	if !n.Layout && hasZKMark(line) {
-		n.Layout = true
-	}
-	ev := ParseLine(line)
-	if ev.Kind == EventNoSpace {
-		ev.AfterZK = n.prevZK && continues(line)
-	}
-	n.prevZK = hasZKMark(line)
-	if ev.Kind != EventNone {
-		n.Handle(ev)
-	} else if hasAnchor(line) {
-		n.wrap = append(n.wrap[:0], line...)
-	}
+	n.step(line, func(i int) []byte { return n.recent.lines[i] })
+	n.recent.push(line)
 }
 
 // continues says whether line continues the record above it (no timestamp of
 // its own: an exception or a stack frame).
-func continues(line []byte) bool {
-	_, ok := FindTimestamp(line)
-	return !ok
-}
-
-// unwrap reads the pending anchor line joined with line, its continuation.
-func (n *NodeLog) unwrap(line []byte) {
-	if n.wrap == nil {
-		return
-	}
-	w := n.wrap
-	n.wrap = nil
-	if ev := parseWrapped(w, line); ev.Kind != EventNone {
-		n.Handle(ev)
-	}
-}
+func continues(line []byte) bool { return !ownTimestamp(line) }
 
 // after looks at the line that follows a line whose cause is printed on the
 // next one (a stack trace's first line).
 func (n *NodeLog) after(line []byte) {
+	if n.afterN < maxWrapAhead && isPiece(line) && !ownTimestamp(line) && !stackLine(ownText(line)) {
+		n.afterN++ // a piece a wrap took off the record's message: the exception is below it
+		return
+	}
+	n.afterN = 0
 	if n.wantCause != nil {
 		n.cause(line)
 	}
@@ -300,7 +279,7 @@ func listenerThread(line string) bool {
 func (n *NodeLog) cause(line []byte) {
 	c := n.wantCause
 	n.wantCause = nil
-	if _, ok := FindTimestamp(line); ok {
+	if ownTimestamp(line) {
 		return
 	}
 	i := bytes.Index(line, []byte("Exception"))

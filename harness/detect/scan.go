@@ -118,7 +118,8 @@ func (n *NodeLog) ReadFromLimited(r io.Reader, lim Limits) (int64, error) {
 
 	var total int64
 	var rerr error
-	var seen atomic.Bool // a worker saw a ZooKeeper mark or an anchor
+	var seen atomic.Bool   // a worker saw a ZooKeeper mark or an anchor
+	var zkSeen atomic.Bool // a worker saw a ZooKeeper mark
 	var cut string
 	go func() {
 		defer close(todo)
@@ -145,11 +146,14 @@ func (n *NodeLog) ReadFromLimited(r io.Reader, lim Limits) (int64, error) {
 					c.lines, c.cands = scanChunk(c.data, c.cands[:0])
 				}
 				// Looked for until found once: free on a ZooKeeper log.
-				if !seen.Load() {
+				if !zkSeen.Load() {
 					c.zk = hasZKMark(c.data)
-					if c.zk || len(c.cands) > 0 {
-						seen.Store(true)
+					if c.zk {
+						zkSeen.Store(true)
 					}
+				}
+				if c.zk || len(c.cands) > 0 {
+					seen.Store(true)
 				}
 				done <- c
 			}
@@ -266,11 +270,13 @@ func scanChunk(data []byte, cands []span) (int64, []span) {
 				}
 				p := off + i
 				off = p + 1
-				for _, pv := range group {
+				if p == 0 {
+					continue // no anchor starts with its pivot byte
+				}
+				for _, pv := range group[block[p-1]] {
 					lo := p - pv.at
-					// the first and last bytes reject almost every pivot hit
-					// before the compare (the 'p' and 'v' groups hold 5-6 anchors)
-					if lo < 0 || lo+len(pv.word) > len(block) || block[lo] != pv.word[0] ||
+					// the last byte rejects most lookups before the compare
+					if lo < 0 || lo+len(pv.word) > len(block) ||
 						block[lo+len(pv.word)-1] != pv.word[len(pv.word)-1] || !bytes.Equal(block[lo:lo+len(pv.word)], pv.word) {
 						continue
 					}
@@ -291,7 +297,10 @@ func scanChunk(data []byte, cands []span) (int64, []span) {
 	return lines, cands
 }
 
-// consume handles one chunk in input order.
+// consume handles one chunk in input order: the lines that hold an anchor,
+// and the lines after them that a pending record or stack trace wants; the
+// rest are only counted. The chunk's last lines are kept for the next one's
+// first lines to look back at.
 func (n *NodeLog) consume(c *chunk) {
 	switch c.kind {
 	case chunkLong, chunkTail:
@@ -304,62 +313,57 @@ func (n *NodeLog) consume(c *chunk) {
 		n.Layout = true
 	}
 	data := c.data
-	first := data[:bytes.IndexByte(data, '\n')]
-	n.unwrap(first)
-	if n.wantCause != nil || n.wantReset != nil {
-		n.after(first)
+	// above returns the lines above the line at offset at: this chunk's,
+	// then those kept from before it.
+	above := func(at int) prevLines {
+		return func(i int) []byte {
+			end := at - 1 // the newline that ends the line above
+			for k := 0; k <= i; k++ {
+				if end < 0 {
+					if i-k < maxWrapBack {
+						return n.recent.lines[i-k]
+					}
+					return nil
+				}
+				start := bytes.LastIndexByte(data[:end], '\n') + 1
+				if k == i {
+					return data[start:end]
+				}
+				end = start - 1
+			}
+			return nil
+		}
+	}
+	wants := func() bool { return n.wrap != nil || n.wantCause != nil || n.wantReset != nil }
+	pos := 0 // the first line not read yet
+	readUpTo := func(limit int) {
+		for wants() && pos < limit {
+			end := pos + bytes.IndexByte(data[pos:], '\n')
+			n.step(data[pos:end], above(pos))
+			pos = end + 1
+		}
 	}
 	for _, s := range c.cands {
-		line := data[s.lo:s.hi]
-		ev := ParseLine(line)
-		var next []byte
-		if s.hi+1 < len(data) {
-			next = data[s.hi+1:]
-			next = next[:bytes.IndexByte(next, '\n')]
+		readUpTo(s.lo)
+		if s.lo < pos {
+			continue
 		}
-		if ev.Kind == EventNoSpace && continues(line) {
-			if s.lo > 0 {
-				prev := data[:s.lo-1]
-				ev.AfterZK = hasZKMark(prev[bytes.LastIndexByte(prev, '\n')+1:])
-			} else {
-				ev.AfterZK = n.prevZK // the line before is the previous chunk's last
-			}
-		}
-		if ev.Kind == EventNone {
-			if next == nil {
-				// the last line of the chunk: its continuation opens the next
-				n.wrap = append(n.wrap[:0], line...)
-				continue
-			}
-			if ev = parseWrapped(line, next); ev.Kind == EventNone {
-				continue
-			}
-		}
-		n.Handle(ev)
-		if (n.wantCause != nil || n.wantReset != nil) && next != nil {
-			n.after(next)
-		}
+		n.step(data[s.lo:s.hi], above(s.lo))
+		pos = s.hi + 1
 	}
-	// The next chunk's first line continues this one's last (once per chunk).
-	last := data[:len(data)-1]
-	n.prevZK = hasZKMark(last[bytes.LastIndexByte(last, '\n')+1:])
-}
-
-// parseWrapped reads a line that a page or a terminal hard-wrapped: an
-// anchor line that means nothing alone is read again joined with the next
-// line when that one has no timestamp of its own (it continues the message).
-// The joined event quotes both lines.
-func parseWrapped(line, next []byte) Event {
-	none := Event{Kind: EventNone, MyID: -1, SID: -1, Limit: -1}
-	if len(next) == 0 || len(next) > 512 || len(line) > 4096 {
-		return none
+	readUpTo(len(data))
+	// keep the last lines, oldest first
+	var last [maxWrapBack][]byte
+	end := len(data) - 1
+	k := 0
+	for ; k < maxWrapBack && end >= 0; k++ {
+		start := bytes.LastIndexByte(data[:end], '\n') + 1
+		last[k] = data[start:end]
+		end = start - 1
 	}
-	if _, ok := FindTimestamp(next); ok {
-		return none
+	for k--; k >= 0; k-- {
+		n.recent.push(last[k])
 	}
-	joined := make([]byte, 0, len(line)+1+len(next))
-	joined = append(append(append(joined, bytes.TrimRight(line, " \r")...), ' '), bytes.TrimLeft(next, " \t>")...)
-	return ParseLine(joined)
 }
 
 var nl = []byte{'\n'}

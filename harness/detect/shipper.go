@@ -111,3 +111,100 @@ func hexRune(b []byte) (rune, int) {
 	}
 	return r, 4
 }
+
+// ownText returns what a line says without the envelope a container runtime
+// or a shipper put around it: the message of a shipper's JSON line, or the
+// text after the container's name that docker compose and `kubectl logs
+// --prefix` put first ("zk1_1  | ", "[pod/zk-0/zookeeper] "), the runtime's
+// timestamp that `docker logs -t`, `kubectl logs --timestamps` and CRI log
+// files put first (RFC 3339 with micro- or nanoseconds) and CRI's stream and
+// tag ("stdout F "). A Java exception or stack frame under such an
+// envelope still has no timestamp of its own; ZooKeeper's layouts print
+// milliseconds, so its own timestamp is never taken for the envelope's.
+func ownText(line []byte) []byte {
+	if m, ok := ShipperMessage(line); ok {
+		return m
+	}
+	line = line[namePrefix(line):]
+	end := runtimeStamp(line)
+	if end < 0 {
+		return line
+	}
+	rest := line[end:]
+	for _, s := range [][]byte{[]byte("stdout "), []byte("stderr ")} {
+		if bytes.HasPrefix(rest, s) {
+			rest = rest[len(s):]
+			if len(rest) >= 2 && (rest[0] == 'F' || rest[0] == 'P') && rest[1] == ' ' {
+				rest = rest[2:]
+			}
+			break
+		}
+	}
+	return rest
+}
+
+// ownTimestamp says whether the line has a timestamp of its own, not only its
+// envelope's: a record, not the continuation of one.
+func ownTimestamp(line []byte) bool {
+	_, ok := FindTimestamp(ownText(line))
+	return ok
+}
+
+// runtimeStamp returns the index just after a container runtime's timestamp
+// and its space ("2021-04-02T01:33:59.492345678Z "), found in the first 64
+// bytes, or -1.
+func runtimeStamp(line []byte) int {
+	lim := min(len(line), 64)
+	for i := 0; i+27 <= len(line) && i < lim; i++ {
+		b := line[i:]
+		if (i > 0 && isDigit(line[i-1])) || !isDigit(b[0]) || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' {
+			continue
+		}
+		j := 20
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		if j-20 < 6 || j >= len(b) {
+			continue
+		}
+		switch b[j] {
+		case 'Z':
+			j++
+		case '+', '-':
+			j += 6
+		default:
+			continue
+		}
+		if j < len(b) && b[j] == ' ' {
+			return i + j + 1
+		}
+	}
+	return -1
+}
+
+// namePrefix returns the length of a container's name that docker compose
+// ("zk1_1  | ", "zookeeper-1  | ") or `kubectl logs --prefix`
+// ("[pod/zk-0/zookeeper] ") put before each line, or 0.
+func namePrefix(line []byte) int {
+	if bytes.HasPrefix(line, []byte("[pod/")) {
+		if i := bytes.Index(line[:min(len(line), 256)], []byte("] ")); i > 0 {
+			return i + 2
+		}
+		return 0
+	}
+	i := 0
+	for i < len(line) && i < 64 && (isDigit(line[i]) || line[i]|0x20 >= 'a' && line[i]|0x20 <= 'z' || line[i] == '-' || line[i] == '_' || line[i] == '.') {
+		i++
+	}
+	j := i
+	for j < len(line) && line[j] == ' ' {
+		j++
+	}
+	if i == 0 || j == i || j >= len(line) || line[j] != '|' {
+		return 0
+	}
+	if j+1 < len(line) && line[j+1] == ' ' {
+		return j + 2
+	}
+	return j + 1
+}
