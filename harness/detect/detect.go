@@ -288,7 +288,7 @@ func Notes(o Observations) []string {
 				"for maxClientCnxns (F3: \"Too many connections from /<ip>\") make a Java client log this same line (measured on 3.4.13 "+
 				"and 3.9.3), so nothing is suspected: the server's log or `srvr` on it tells: %s", nodeDesc(n), c.n, c.lines[0]))
 		}
-		if p := n.disk2.partial; p.n > 0 && n.disk.noSpace.n == 0 {
+		if p := n.disk2.partial; p.n > 0 && n.disk.noSpace.n == 0 && n.disk2.truncated.n == 0 {
 			out = append(out, fmt.Sprintf("%s found its transaction log cut in the middle of a record (the process died while writing: "+
 				"a crash, a kill or a full disk; not F2 on its own, check `df` on the dataDir): %s", nodeDesc(n), p.lines[0]))
 		}
@@ -919,9 +919,11 @@ const remedyF2 = "Free space in the dataDir (zkCleanup.sh / PurgeTxnLog -n 3 kee
 // f2Indirect suspects a full disk from what it leaves when the error text
 // itself is not in the input: a snapshot deleted because it came out empty
 // (ZOOKEEPER-3082: its write failed before the first byte) and then the
-// server's "Severe unrecoverable error". A transaction log whose last record
-// is cut ("Last transaction was partial") is left by any death while writing
-// (a crash, a kill, a restart loop) as much as by a full disk: a note only.
+// server's "Severe unrecoverable error"; or a data file that ends early and
+// stops the server at start (EventTruncatedData, ZOOKEEPER-1621). A
+// transaction log whose last record is cut ("Last transaction was partial")
+// and a server that goes on is left by any death while writing (a crash, a
+// kill, a restart loop) as much as by a full disk: a note only.
 func f2Indirect(n *NodeLog) (Finding, bool) {
 	h := &n.disk2
 	var ev []string
@@ -933,13 +935,27 @@ func f2Indirect(n *NodeLog) (Finding, bool) {
 		t = h.emptySnap.first
 		why = "its new snapshot came out empty and was deleted (\"Deleted empty snapshot file\": the write failed before its first " +
 			"byte), then the server stopped (\"Severe unrecoverable error\"). That is what a full disk does"
+	case h.truncated.n > 0:
+		ev = append(h.partial.evidence(), h.truncated.evidence()...)
+		t = h.truncated.first
+		why = "it cannot load its data at start: a transaction log or snapshot in its dataDir ends early (java.io.EOFException " +
+			"while reading it, and the server gives up). A disk that filled up leaves exactly that: the newest transaction log " +
+			"was created with no room for its header, and the server then fails at every start (ZOOKEEPER-1621). A crash in " +
+			"the middle of a write can leave it too"
 	default:
 		return Finding{}, false
 	}
 	expl := fmt.Sprintf("%s: %s (F2). Suspected, not found: the input does not show the error itself. Confirm with `df` "+
 		"on the dataDir and dataLogDir, the exception that follows the error in the full log (\"No space left on device\" "+
 		"in the JVM's language), or a listing of version-2 (`zkchaos diagnose --datadir`).", nodeDesc(n), why)
-	return Finding{Failure: F2, Grade: Suspected, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedyF2}, true
+	remedy := remedyF2
+	if h.truncated.n > 0 {
+		remedy = "Free space in the dataDir and dataLogDir first (zkCleanup.sh / PurgeTxnLog -n 3; autopurge.purgeInterval=1, " +
+			"autopurge.snapRetainCount=3 so that it does not fill again). The server does not start over a cut file: move the " +
+			"newest log.* (or snapshot.*) that is empty or shorter than the others out of version-2, or, while the other " +
+			"servers keep a quorum, empty this server's version-2 so that it syncs from the leader; then restart it."
+	}
+	return Finding{Failure: F2, Grade: Suspected, Node: n.Node, Time: t, Evidence: ev, Explanation: expl, Remedy: remedy}, true
 }
 
 func oldestNewest(d DataDir) []string {

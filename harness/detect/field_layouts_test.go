@@ -201,3 +201,37 @@ func TestListenOverflowOnAnotherPort(t *testing.T) {
 		t.Fatalf("client port listed: got %s", failures(fs))
 	}
 }
+
+// A data file cut short stops the server at start: EOFException under
+// "Unable to load database on disk" / "exiting abnormally", or as a cause with
+// a persistence frame below it, is F2 suspected (ZOOKEEPER-1621). An
+// EOFException of a socket (a LearnerHandler's) is nothing.
+func TestTruncatedDataAtStart(t *testing.T) {
+	caused := logOf("zk1",
+		"2016-03-04 10:00:01,100 [myid:1] - ERROR [main:QuorumPeerMain@89] - Unexpected exception, exiting abnormally",
+		"java.lang.RuntimeException: Unable to run quorum server ",
+		"\tat org.apache.zookeeper.server.quorum.QuorumPeer.loadDataBase(QuorumPeer.java:558)",
+		"\tat org.apache.zookeeper.server.quorum.QuorumPeer.start(QuorumPeer.java:500)",
+		"\tat org.apache.zookeeper.server.quorum.QuorumPeerMain.runFromConfig(QuorumPeerMain.java:153)",
+		"Caused by: java.io.EOFException",
+		"\tat java.io.DataInputStream.readInt(DataInputStream.java:392)",
+		"\tat org.apache.jute.BinaryInputArchive.readInt(BinaryInputArchive.java:63)",
+		"\tat org.apache.zookeeper.server.persistence.FileHeader.deserialize(FileHeader.java:64)",
+	)
+	fs := Detect(Observations{Logs: []*NodeLog{caused}})
+	if failures(fs) != "F2@zk1" || fs[0].Grade != Suspected {
+		t.Fatalf("cause with a persistence frame: got %s", failures(fs))
+	}
+	mustContain(t, "explanation", fs[0].Explanation, "ZOOKEEPER-1621", "Confirm with `df`")
+	mustContain(t, "remedy", fs[0].Remedy, "move the newest log.*")
+	socket := logOf("zk2",
+		"2015-02-18 01:36:37,421 [myid:2] - ERROR [LearnerHandler-/192.168.42.1:45145:LearnerHandler@580] - Unexpected exception causing shutdown while sock still open",
+		"java.io.EOFException",
+		"\tat java.io.DataInputStream.readInt(DataInputStream.java:392)",
+		"\tat org.apache.jute.BinaryInputArchive.readInt(BinaryInputArchive.java:63)",
+		"\tat org.apache.zookeeper.server.quorum.QuorumPacket.deserialize(QuorumPacket.java:83)",
+	)
+	if fs := Detect(Observations{Logs: []*NodeLog{socket}}); len(fs) != 0 {
+		t.Fatalf("a socket's EOF: got %s", failures(fs))
+	}
+}

@@ -70,12 +70,22 @@ const (
 	// is not serving (no quorum, "ZooKeeperServer not running"), so alone it
 	// is a note, not F3.
 	EventClientClosed0
+	// EventEOF: "java.io.EOFException", the start of a stack trace. Read only
+	// where it says a data file is cut short: under "Unable to load database
+	// on disk" or "Unexpected exception, exiting abnormally", or with a frame
+	// of org.apache.zookeeper.server.persistence below it; it is then
+	// EventTruncatedData.
+	EventEOF
+	// EventTruncatedData: the server cannot load its dataDir because a
+	// transaction log or snapshot ends early (ZOOKEEPER-1621: a log file
+	// created when the disk was full holds no complete header), F2 indirect.
+	EventTruncatedData
 )
 
 var eventNames = [...]string{"none", "notification", "notification-timeout", "new-election", "looking", "following",
 	"leading", "observing", "have-smaller-id", "cannot-open-channel", "failed-to-resolve", "too-many-connections",
 	"no-space", "severe-error", "starting", "version", "client-connect-timeout", "empty-snapshot", "partial-txn",
-	"client-reset", "client-session0", "client-closed0"}
+	"client-reset", "client-session0", "client-closed0", "eof", "truncated-data"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {
@@ -166,6 +176,10 @@ var (
 	kServerClosed   = []byte("likely server has closed socket")
 	kSession0For    = []byte("Session 0x0 for server")
 	kResetByPeer    = []byte("Connection reset by peer")
+	kEOFException   = []byte("EOFException")
+	kPersistence    = []byte("zookeeper.server.persistence.")
+	kUnableToLoad   = []byte("Unable to load database on disk")
+	kExitingAbnorm  = []byte("exiting abnormally")
 )
 
 // noSpaceText is "No space left on device" (ENOSPC) as the JVM prints it:
@@ -196,7 +210,7 @@ var anchors = [][]byte{
 	kNotification, kHaveSmaller, kCannotOpen, kFailedResolve, kTooMany, kNoSpace, kSevere,
 	kNewElection, kStarting, kZKVersion, kNotHeard,
 	kLooking, kFollowing, kLeading, kObserving,
-	kEmptySnapshot, kPartialTxn, kIOException, kServerClosed, kSession0For,
+	kEmptySnapshot, kPartialTxn, kIOException, kServerClosed, kSession0For, kEOFException,
 }
 
 // wrapFragments are the parts of the anchors that a hard wrap leaves on one
@@ -235,6 +249,7 @@ var pivotBytes = map[string]byte{
 	"Deleted empty snapshot":          'p',
 	"Last transaction was partial":    'p',
 	"IOException":                     'p',
+	"EOFException":                    'p',
 	"likely server has closed socket": 'v',
 	"Session 0x0 for server":          'v',
 	// wrapFragments
@@ -413,6 +428,10 @@ func classify(line []byte, ev *Event) bool {
 	}
 	if bytes.Contains(line, kPartialTxn) {
 		ev.Kind = EventPartialTxn
+		return true
+	}
+	if bytes.Contains(line, kEOFException) {
+		ev.Kind = EventEOF
 		return true
 	}
 	if bytes.Contains(line, kServerClosed) {

@@ -54,6 +54,8 @@ type NodeLog struct {
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
 	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
 	afterN    int         // pieces of a wrapped message read while wantCause or wantReset waits
+	wantEOF   *Event      // an EOFException whose frames may say a data file is cut (eofFrame)
+	eofN      int         // frames read below wantEOF
 	wrap      []byte      // a record that meant nothing so far: maybe hard-wrapped (record.go)
 	wrapN     int         // pieces joined to wrap after its anchor line
 	wrapTime  time.Time   // the timestamp of wrap's head
@@ -129,6 +131,7 @@ type diskAgg struct {
 type diskHints struct {
 	emptySnap sample
 	partial   sample
+	truncated sample // the server could not load a data file that ends early (EventTruncatedData)
 }
 
 type channelAgg struct {
@@ -204,6 +207,12 @@ func continues(line []byte) bool { return !ownTimestamp(line) }
 // after looks at the line that follows a line whose cause is printed on the
 // next one (a stack trace's first line).
 func (n *NodeLog) after(line []byte) {
+	if n.wantEOF != nil {
+		n.eofFrame(line)
+	}
+	if n.wantCause == nil && n.wantReset == nil {
+		return
+	}
 	if n.afterN < maxWrapAhead && isPiece(line) && !ownTimestamp(line) && !stackLine(ownText(line)) {
 		n.afterN++ // a piece a wrap took off the record's message: the exception is below it
 		return
@@ -402,6 +411,8 @@ func (n *NodeLog) Handle(ev Event) {
 		n.disk2.emptySnap.add(&ev)
 	case EventPartialTxn:
 		n.disk2.partial.add(&ev)
+	case EventTruncatedData:
+		n.disk2.truncated.add(&ev)
 	case EventClientReset:
 		n.resets.add(&ev)
 	case EventClientClosed0:

@@ -33,7 +33,7 @@ type prevLines func(i int) []byte
 // pending record or stack trace wants, Feed for every line.
 func (n *NodeLog) step(line []byte, prev prevLines) {
 	took := n.unwrap(line)
-	if n.wantCause != nil || n.wantReset != nil {
+	if n.wantCause != nil || n.wantReset != nil || n.wantEOF != nil {
 		n.after(line)
 	}
 	if !n.Layout && hasZKMark(line) {
@@ -43,8 +43,17 @@ func (n *NodeLog) step(line []byte, prev prevLines) {
 		return // read as a piece of a record, or nothing to read
 	}
 	ev := ParseLine(line)
-	if ev.Kind == EventNoSpace && continues(line) {
+	switch {
+	case ev.Kind == EventNoSpace && continues(line):
 		ev.AfterZK = hasZKMark(prev(0))
+	case ev.Kind == EventEOF:
+		if loadFailed(prev(0)) || loadFailed(prev(1)) {
+			ev.Kind = EventTruncatedData
+			n.Handle(ev)
+		} else {
+			n.wantEOF, n.eofN = &ev, 0
+		}
+		return
 	}
 	ev, joined, head := withPieces(line, ev, prev)
 	n.wrapDone = ev.Kind
@@ -221,4 +230,29 @@ func anchorAcross(a, b []byte) bool {
 	b = bytes.TrimLeft(b, " \t>")
 	b = b[:min(len(b), w)]
 	return !hasAnchor(b) && hasAnchor(joinPiece(a, b))
+}
+
+// loadFailed: the record says the server could not load its data at start
+// (3.4-3.9: QuorumPeer's "Unable to load database on disk",
+// ZooKeeperServerMain's and QuorumPeerMain's "Unexpected exception, exiting
+// abnormally").
+func loadFailed(line []byte) bool {
+	return bytes.Contains(line, kUnableToLoad) || bytes.Contains(line, kExitingAbnorm)
+}
+
+// eofFrame looks at the frames below an EOFException: one in ZooKeeper's
+// persistence classes (FileHeader, FileTxnLog, FileSnap, Util) says a data
+// file ended early.
+func (n *NodeLog) eofFrame(line []byte) {
+	e := n.wantEOF
+	switch {
+	case bytes.Contains(line, kPersistence):
+		n.wantEOF = nil
+		e.Kind = EventTruncatedData
+		n.Handle(*e)
+	case !stackLine(ownText(line)) || n.eofN >= 6:
+		n.wantEOF = nil
+	default:
+		n.eofN++
+	}
 }

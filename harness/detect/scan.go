@@ -334,7 +334,7 @@ func (n *NodeLog) consume(c *chunk) {
 			return nil
 		}
 	}
-	wants := func() bool { return n.wrap != nil || n.wantCause != nil || n.wantReset != nil }
+	wants := func() bool { return n.wrap != nil || n.wantCause != nil || n.wantReset != nil || n.wantEOF != nil }
 	pos := 0 // the first line not read yet
 	readUpTo := func(limit int) {
 		for wants() && pos < limit {
