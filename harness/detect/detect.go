@@ -472,12 +472,13 @@ func f4FromPeers(o Observations, reported map[int64]bool) []Finding {
 		}
 	}
 	for _, m := range o.Logs {
-		if m.MyID < 0 {
-			continue
-		}
+		// A layout without the node's own id ("[myid:", QuorumPeer[myid=N])
+		// leaves only dial-backs to read: the listener dials back only a
+		// smaller id. Any other failed dial may be toward a larger id.
+		onlyDialBacks := m.MyID < 0
 		larger := false // it cannot reach a larger id either: peers down or its own network
-		for sid := range m.channels {
-			larger = larger || sid > m.MyID
+		for sid, c := range m.channels {
+			larger = larger || (m.MyID >= 0 && sid > m.MyID) || (m.MyID < 0 && !c.dialBack)
 		}
 		if larger {
 			continue
@@ -489,7 +490,7 @@ func f4FromPeers(o Observations, reported map[int64]bool) []Finding {
 		slices.Sort(sids)
 		for _, sid := range sids {
 			c := m.channels[sid]
-			if sid >= m.MyID || own[sid] || reported[sid] {
+			if (!onlyDialBacks && sid >= m.MyID) || own[sid] || reported[sid] {
 				continue
 			}
 			repeated := c.sample.n >= 3 && m.timeouts >= 2
@@ -508,8 +509,8 @@ func f4FromPeers(o Observations, reported map[int64]bool) []Finding {
 			if c.cause != "" {
 				ev = append(ev, m.Node+": "+c.cause)
 			}
-			ev = append(ev, fmt.Sprintf("%s (myid %d) failed %d time(s) to open an election channel to myid %d; %d notification time out(s) in its log",
-				m.Node, m.MyID, c.sample.n, sid, m.timeouts))
+			ev = append(ev, fmt.Sprintf("%s failed %d time(s) to open an election channel to myid %d; %d notification time out(s) in its log",
+				nodeDesc(m), c.sample.n, sid, m.timeouts))
 			name := nodeName(o, sid)
 			if name == "" {
 				name = fmt.Sprintf("myid %d", sid)

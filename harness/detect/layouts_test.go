@@ -84,6 +84,46 @@ var layoutXforms = []layoutXform{
 		}
 		return out
 	}},
+	// Kafka's and Strimzi's layout: no myid, the logger in parentheses, the thread last
+	{"kafka", func(l []string) []string {
+		out := make([]string, len(l))
+		for i, s := range l {
+			m := l4j.FindStringSubmatch(s)
+			if m == nil {
+				out[i] = s
+				continue
+			}
+			out[i] = "[" + m[1] + "] " + m[3] + " " + m[7] + " (org.apache.zookeeper.server." + m[5] + ") [" + m[4] + "]"
+		}
+		return out
+	}},
+	// a Cloudera Manager page's copy: time, level and logger, the message on the next line
+	{"cm-split", func(l []string) []string {
+		var out []string
+		for _, s := range l {
+			m := l4j.FindStringSubmatch(s)
+			if m == nil {
+				out = append(out, s)
+				continue
+			}
+			ts, _ := time.Parse("2006-01-02 15:04:05,000", m[1])
+			out = append(out, ts.Format("3:04:05.000 PM")+"\t"+m[3]+"\t"+"org.apache.zookeeper.server."+m[5]+"\t", m[7])
+		}
+		return out
+	}},
+	// the messages alone, as some posts quote them
+	{"msg-only", func(l []string) []string {
+		out := make([]string, len(l))
+		for i, s := range l {
+			m := l4j.FindStringSubmatch(s)
+			if m == nil {
+				out[i] = s
+				continue
+			}
+			out[i] = m[7]
+		}
+		return out
+	}},
 	{"docker-json", func(l []string) []string {
 		out := make([]string, len(l))
 		for i, s := range l {
@@ -99,6 +139,10 @@ var layoutXforms = []layoutXform{
 		return out
 	}},
 }
+
+// l4j is ZooKeeper's own log4j layout (3.3-3.9): time, [myid:N] (3.4+),
+// level, [thread:Class@line], message; the thread may hold brackets.
+var l4j = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?:- |\[myid:(\d*)\] - )(\w+)\s+\[(.*):(\w+)@(\d+)\] - (.*)$`)
 
 var isoT = regexp.MustCompile(`(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d),(\d{3})`)
 

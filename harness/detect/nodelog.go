@@ -54,6 +54,7 @@ type NodeLog struct {
 	wantCause *channelAgg // the Cannot open channel line whose exception follows
 	wantReset *Event      // a client's "Session 0x0 for server" line whose exception may follow
 	afterN    int         // pieces of a wrapped message read while wantCause or wantReset waits
+	causeN    int         // lines of wantCause's stack trace read (its exception, then frames)
 	wantEOF   *Event      // an EOFException whose frames may say a data file is cut (eofFrame)
 	eofN      int         // frames read below wantEOF
 	wrap      []byte      // a record that meant nothing so far: maybe hard-wrapped (record.go)
@@ -287,12 +288,24 @@ func listenerThread(line string) bool {
 // refused, NoRouteToHostException ...): it tells DNS from a firewall from a dead peer.
 func (n *NodeLog) cause(line []byte) {
 	c := n.wantCause
-	n.wantCause = nil
-	if ownTimestamp(line) {
+	if ownTimestamp(line) || (n.causeN > 0 && !stackLine(ownText(line))) || n.causeN >= maxFrames {
+		n.wantCause = nil
+		return
+	}
+	n.causeN++
+	if n.causeN > 1 {
+		// a frame: the listener's own dial-back (3.4, 3.5: receiveConnection
+		// calls connectOne for a smaller id) whatever the layout shows of
+		// the thread
+		if bytes.Contains(line, []byte("QuorumCnxManager.receiveConnection(")) || bytes.Contains(line, []byte("QuorumCnxManager.handleConnection(")) {
+			c.dialBack = true
+			n.wantCause = nil
+		}
 		return
 	}
 	i := bytes.Index(line, []byte("Exception"))
 	if i < 0 {
+		n.wantCause = nil
 		return
 	}
 	// from the start of the exception's class name
@@ -372,7 +385,7 @@ func (n *NodeLog) Handle(ev Event) {
 		if bytes.Contains([]byte(ev.Address), kUnresolvedAddr) {
 			c.unresolved = true
 		}
-		n.wantCause = c
+		n.wantCause, n.causeN = c, 0
 		if n.cur != nil {
 			n.cur.cannotOpen.add(&ev)
 		}

@@ -13,6 +13,7 @@ const (
 	maxWrapBack  = 3   // pieces above a piece that needs them
 	maxWrapAhead = 3   // pieces below a piece that meant nothing alone
 	maxPiece     = 512 // a longer line is a record of its own, never a piece
+	maxFrames    = 16  // lines of a stack trace read below a record that wants them
 )
 
 // recent keeps the last lines read (newest first), for the pieces above a
