@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -234,4 +237,41 @@ func TestTruncatedDataAtStart(t *testing.T) {
 	if fs := Detect(Observations{Logs: []*NodeLog{socket}}); len(fs) != 0 {
 		t.Fatalf("a socket's EOF: got %s", failures(fs))
 	}
+}
+
+// A console's copy is cut at a fixed width mid-word (otter#93, a Windows
+// console at 80 columns); a page's or a mailer's wrap at spaces is not read as
+// one, nor is a log whose lines share a length because they share a template.
+func TestFoldWidth(t *testing.T) {
+	b, err := os.ReadFile(fixtures + "field/other/otter-93-refusing-session-wrapped-80col.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := foldWidth(b); w != 80 {
+		t.Fatalf("otter-93: width %d, want 80", w)
+	}
+	un, _ := io.ReadAll(unfoldReader(bytes.NewReader(b)))
+	mustContain(t, "unfolded", string(un), "Accepted socket connection from /10.18.224.102:53794\n",
+		"as it has seen zxid 0x435 our last zxid is 0x7d client must try another server\n")
+	b, err = os.ReadFile(fixtures + "field/other/dev-zk2555-observer-cannot-open-3-wrapped.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := foldWidth(b); w != 0 {
+		t.Errorf("a mailer's wrap read as a console's copy at %d", w)
+	}
+	same := strings.Repeat("2024-01-01 00:00:00,000 [myid:1] - WARN  [QuorumConnectionThread-[myid=1]-3:QuorumCnxManager@400] - Cannot open channel to 3 at election address zk3/10.0.0.3:3888\n"+
+		"java.net.ConnectException: Connection refused (Connection refused)\n\tat java.net.PlainSocketImpl.socketConnect(Native Method)\n", 5)
+	if w := foldWidth([]byte(same)); w != 0 {
+		t.Errorf("lines of one template: width %d", w)
+	}
+}
+
+func mustRead(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -206,7 +206,10 @@ func TestFieldCorpus(t *testing.T) {
 // too: 0 of 56. A held-out miss (a server exiting at start over a
 // transaction log cut short, after a full disk) led to the rule for a data
 // file cut short and moved to tune: what is held out scores recall 21 of 26.
-const holdoutMinHits, holdoutMaxAlarms = 21, 0
+// The tenth batch (1 failure, 7 negatives), measured before any rule looked
+// at it: recall 1 of 1, false alarms 0 of 7; held out now: recall 22 of 27,
+// false alarms 0 of 63.
+const holdoutMinHits, holdoutMaxAlarms = 22, 0
 
 func mapKeys[V any](m map[string]V) []string {
 	var out []string

@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,12 @@ func FuzzScanLog(f *testing.F) {
 			chunkSize, blockSize = int(chunk), int(block)+1
 		}
 		got, err := ScanLog("n", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// ReadFrom reads a console's fixed-width copy unfolded (unfold.go);
+		// Feed takes lines as they come
+		data, err = io.ReadAll(unfoldReader(bytes.NewReader(data)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +263,7 @@ func FuzzWrappedRecord(f *testing.F) {
 		n := NewNodeLog("n")
 		n.wrap = append([]byte(nil), line...)
 		n.unwrap(next)
-		ev, _, _ := withPieces(next, ParseLine(next), func(i int) []byte {
+		ev, _, _, _ := withPieces(next, ParseLine(next), func(i int) []byte {
 			if i == 0 {
 				return line
 			}

@@ -49,6 +49,9 @@ var layoutXforms = []layoutXform{
 	{"crlf", func(l []string) []string { return suffixAll(l, "\r") }},
 	{"wrap80", func(l []string) []string { return wrapAll(l, 80) }},
 	{"wrap120", func(l []string) []string { return wrapAll(l, 120) }},
+	// a console's copy: cut at exactly 80 or 120 bytes, mid-word
+	{"console80", func(l []string) []string { return foldAll(l, 80) }},
+	{"console120", func(l []string) []string { return foldAll(l, 120) }},
 	{"grep-file", func(l []string) []string { return prefixAll(l, "server.log:") }},
 	{"grep-n", func(l []string) []string {
 		out := make([]string, len(l))
@@ -157,6 +160,19 @@ func wrapAll(l []string, col int) []string {
 			}
 			out = append(out, s[:cut])
 			s = s[cut:]
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// foldAll cuts each line at exactly col bytes, as a console does.
+func foldAll(l []string, col int) []string {
+	var out []string
+	for _, s := range l {
+		for len(s) > col {
+			out = append(out, s[:col])
+			s = s[col:]
 		}
 		out = append(out, s)
 	}

@@ -72,9 +72,9 @@ const (
 	EventClientClosed0
 	// EventEOF: "java.io.EOFException", the start of a stack trace. Read only
 	// where it says a data file is cut short: under "Unable to load database
-	// on disk" or "Unexpected exception, exiting abnormally", or with a frame
-	// of org.apache.zookeeper.server.persistence below it; it is then
-	// EventTruncatedData.
+	// on disk" or "Unexpected exception, exiting abnormally", or as a "Caused
+	// by" with a frame of org.apache.zookeeper.server.persistence below it;
+	// it is then EventTruncatedData.
 	EventEOF
 	// EventTruncatedData: the server cannot load its dataDir because a
 	// transaction log or snapshot ends early (ZOOKEEPER-1621: a log file
@@ -177,6 +177,7 @@ var (
 	kSession0For    = []byte("Session 0x0 for server")
 	kResetByPeer    = []byte("Connection reset by peer")
 	kEOFException   = []byte("EOFException")
+	kCausedBy       = []byte("Caused by")
 	kPersistence    = []byte("zookeeper.server.persistence.")
 	kUnableToLoad   = []byte("Unable to load database on disk")
 	kExitingAbnorm  = []byte("exiting abnormally")
@@ -345,6 +346,11 @@ func ParseLine(line []byte) Event {
 }
 
 func classify(line []byte, ev *Event) bool {
+	if bytes.Contains(line, kEOFException) {
+		// first: the many socket EOFs of a busy server cost one compare
+		ev.Kind = EventEOF
+		return true
+	}
 	if i := bytes.Index(line, kNotification); i >= 0 {
 		// Any line naming a notification is decided here: "Notification state
 		// unrecognized: LOOKING (n.state)" must not pass for a state change.
@@ -428,10 +434,6 @@ func classify(line []byte, ev *Event) bool {
 	}
 	if bytes.Contains(line, kPartialTxn) {
 		ev.Kind = EventPartialTxn
-		return true
-	}
-	if bytes.Contains(line, kEOFException) {
-		ev.Kind = EventEOF
 		return true
 	}
 	if bytes.Contains(line, kServerClosed) {

@@ -58,6 +58,7 @@ type NodeLog struct {
 	wantEOF   *Event      // an EOFException whose frames may say a data file is cut (eofFrame)
 	eofN      int         // frames read below wantEOF
 	wrap      []byte      // a record that meant nothing so far: maybe hard-wrapped (record.go)
+	wrapTight []byte      // wrap joined as a console's wrap cut it (joinTight)
 	wrapN     int         // pieces joined to wrap after its anchor line
 	wrapTime  time.Time   // the timestamp of wrap's head
 	wrapDone  EventKind   // what wrap was already read as (a line whose ids a wrap cut off), EventNone

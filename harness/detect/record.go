@@ -33,6 +33,12 @@ type prevLines func(i int) []byte
 // it for the lines that hold an anchor and the lines after them that a
 // pending record or stack trace wants, Feed for every line.
 func (n *NodeLog) step(line []byte, prev prevLines) {
+	n.stepKnown(line, prev, hasAnchor(line) || hasFragment(line))
+}
+
+// stepKnown is step for a line whose anchors are known: ReadFrom's scanner
+// found them (or their absence) already.
+func (n *NodeLog) stepKnown(line []byte, prev prevLines, anchored bool) {
 	took := n.unwrap(line)
 	if n.wantCause != nil || n.wantReset != nil || n.wantEOF != nil {
 		n.after(line)
@@ -40,23 +46,24 @@ func (n *NodeLog) step(line []byte, prev prevLines) {
 	if !n.Layout && hasZKMark(line) {
 		n.Layout = true
 	}
-	if took != notAPiece || !hasAnchor(line) && !hasFragment(line) {
+	if took != notAPiece || !anchored {
 		return // read as a piece of a record, or nothing to read
 	}
 	ev := ParseLine(line)
 	switch {
 	case ev.Kind == EventNoSpace && continues(line):
-		ev.AfterZK = hasZKMark(prev(0))
+		ev.AfterZK = zkAbove(prev)
 	case ev.Kind == EventEOF:
-		if loadFailed(prev(0)) || loadFailed(prev(1)) {
+		switch {
+		case loadFailedAbove(prev):
 			ev.Kind = EventTruncatedData
 			n.Handle(ev)
-		} else {
-			n.wantEOF, n.eofN = &ev, 0
+		case bytes.Contains(line, kCausedBy):
+			n.wantEOF, n.eofN = &ev, 0 // the frames below tell
 		}
 		return
 	}
-	ev, joined, head := withPieces(line, ev, prev)
+	ev, joined, tight, head := withPieces(line, ev, prev)
 	n.wrapDone = ev.Kind
 	if ev.Kind != EventNone {
 		n.Handle(ev)
@@ -66,6 +73,7 @@ func (n *NodeLog) step(line []byte, prev prevLines) {
 		// read, but the ids a wrap moved to the next piece are still to come
 	}
 	n.wrap = append(n.wrap[:0], joined...)
+	n.wrapTight = append(n.wrapTight[:0], tight...)
 	n.wrapN = 0
 	n.wrapTime = head
 }
@@ -77,10 +85,10 @@ func (n *NodeLog) step(line []byte, prev prevLines) {
 // among those pieces (its timestamp and myid are then the record's). It
 // returns the event, the text it was read from (the record so far, without
 // envelopes) and the head's time.
-func withPieces(line []byte, ev Event, prev prevLines) (Event, []byte, time.Time) {
+func withPieces(line []byte, ev Event, prev prevLines) (Event, []byte, []byte, time.Time) {
 	own := ownText(line)
 	if ownTimestamp(line) || stackLine(own) {
-		return ev, own, ev.Time
+		return ev, own, own, ev.Time
 	}
 	var parts [][]byte
 	head := false
@@ -98,30 +106,35 @@ func withPieces(line []byte, ev Event, prev prevLines) (Event, []byte, time.Time
 	switch {
 	case head:
 	case ev.Kind != EventNone || len(parts) == 0:
-		return ev, own, ev.Time
+		return ev, own, own, ev.Time
 	default:
 		// no head above: only the line just above, and only where the
 		// break cut an anchor in two
 		parts = parts[:1]
 		if !anchorAcross(ownText(parts[0]), own) {
-			return ev, own, ev.Time
+			return ev, own, own, ev.Time
 		}
 	}
-	joined := ownText(parts[len(parts)-1])
-	joined = bytes.TrimRight(append([]byte(nil), joined...), " \r\n")
+	first := bytes.TrimRight(ownText(parts[len(parts)-1]), "\r\n")
+	joined := bytes.TrimRight(append([]byte(nil), first...), " ")
+	tight := append([]byte(nil), first...)
 	for i := len(parts) - 2; i >= 0; i-- {
 		joined = joinPiece(joined, ownText(parts[i]))
+		tight = joinTight(tight, ownText(parts[i]))
 	}
-	joined = joinPiece(joined, own)
+	joined, tight = joinPiece(joined, own), joinTight(tight, own)
 	t, _ := FindTimestamp(parts[len(parts)-1])
 	j := ParseLine(joined)
+	if j.Kind == EventNone {
+		j = ParseLine(tight)
+	}
 	if j.Kind != EventNone && j.Time.IsZero() {
 		j.Time = t
 	}
 	if ev.Kind == EventNone || j.Kind == ev.Kind {
-		return j, joined, t
+		return j, joined, tight, t
 	}
-	return ev, own, ev.Time
+	return ev, own, own, ev.Time
 }
 
 // What unwrap did with a line.
@@ -142,7 +155,11 @@ func (n *NodeLog) unwrap(line []byte) int {
 		return notAPiece
 	}
 	joined := joinPiece(n.wrap, ownText(line))
+	tight := joinTight(n.wrapTight, ownText(line))
 	ev := ParseLine(joined)
+	if ev.Kind == EventNone {
+		ev = ParseLine(tight) // a console's wrap: cut mid-word
+	}
 	if ev.Kind != EventNone {
 		if ev.Time.IsZero() {
 			ev.Time = n.wrapTime
@@ -161,7 +178,7 @@ func (n *NodeLog) unwrap(line []byte) int {
 		n.wrap = nil
 		return notAPiece
 	}
-	n.wrap = joined
+	n.wrap, n.wrapTight = joined, tight
 	return pieceAdded
 }
 
@@ -174,10 +191,17 @@ func joinPiece(rec, piece []byte) []byte {
 	return append(out, bytes.TrimRight(bytes.TrimLeft(piece, " \t>"), "\r\n")...)
 }
 
+// joinTight appends a piece as a console's fixed-width wrap left it: cut
+// mid-word, nothing taken away.
+func joinTight(rec, piece []byte) []byte {
+	out := make([]byte, 0, len(rec)+len(piece))
+	return append(append(out, bytes.TrimRight(rec, "\r\n")...), bytes.TrimRight(piece, "\r\n")...)
+}
+
 // isPiece: a line that can be a piece of a wrapped record: not blank, not
 // long.
 func isPiece(line []byte) bool {
-	return len(line) > 0 && len(line) <= maxPiece && len(bytes.TrimSpace(line)) > 0
+	return len(line) > 0 && len(line) <= maxPiece && len(bytes.TrimSpace(ownText(line))) > 0
 }
 
 // stackLine: a line of a Java stack trace (its exception, a frame, a cause,
@@ -185,7 +209,7 @@ func isPiece(line []byte) bool {
 // it: it belongs to the record above without being a piece of its message.
 func stackLine(own []byte) bool {
 	t := bytes.TrimLeft(own, " \t>")
-	if bytes.HasPrefix(t, []byte("Caused by")) || bytes.HasPrefix(t, []byte("... ")) {
+	if bytes.HasPrefix(t, []byte("at ")) || bytes.HasPrefix(t, []byte("Caused by")) || bytes.HasPrefix(t, []byte("... ")) {
 		return true
 	}
 	t = t[:min(len(t), 160)]
@@ -230,7 +254,7 @@ func anchorAcross(a, b []byte) bool {
 	a = a[max(0, len(a)-w):]
 	b = bytes.TrimLeft(b, " \t>")
 	b = b[:min(len(b), w)]
-	return !hasAnchor(b) && hasAnchor(joinPiece(a, b))
+	return !hasAnchor(b) && (hasAnchor(joinPiece(a, b)) || hasAnchor(joinTight(a, b)))
 }
 
 // loadFailed: the record says the server could not load its data at start
@@ -241,9 +265,39 @@ func loadFailed(line []byte) bool {
 	return bytes.Contains(line, kUnableToLoad) || bytes.Contains(line, kExitingAbnorm)
 }
 
-// eofFrame looks at the frames below an EOFException: one in ZooKeeper's
-// persistence classes (FileHeader, FileTxnLog, FileSnap, Util) says a data
-// file ended early.
+// zkAbove: the record above (its pieces, up to its head) is ZooKeeper's own.
+func zkAbove(prev prevLines) bool {
+	for i := 0; i < maxWrapBack; i++ {
+		p := prev(i)
+		if p == nil {
+			return false
+		}
+		if hasZKMark(p) {
+			return true
+		}
+		if ownTimestamp(p) || !isPiece(p) || stackLine(ownText(p)) || hasAnchor(p) || hasFragment(p) {
+			return false // the head, a frame, a record of its own: it ends here
+		}
+	}
+	return false
+}
+
+// loadFailedAbove: the record above says so, in one line or in two that a
+// wrap made of it.
+func loadFailedAbove(prev prevLines) bool {
+	p0, p1 := prev(0), prev(1)
+	if loadFailed(p0) || loadFailed(p1) {
+		return true
+	}
+	return p0 != nil && p1 != nil && !ownTimestamp(p0) &&
+		(loadFailed(joinPiece(ownText(p1), ownText(p0))) || loadFailed(joinTight(ownText(p1), ownText(p0))))
+}
+
+// eofFrame looks at the frames below a "Caused by: java.io.EOFException"
+// (the cause of "Unable to run quorum server", whose own record is frames
+// above): its first frame of ZooKeeper's says what was being read. One in
+// the persistence classes (FileHeader, FileTxnLog, FileSnap, Util) is a data
+// file that ended early; another (QuorumPacket: a socket) is not.
 func (n *NodeLog) eofFrame(line []byte) {
 	e := n.wantEOF
 	switch {
@@ -251,7 +305,7 @@ func (n *NodeLog) eofFrame(line []byte) {
 		n.wantEOF = nil
 		e.Kind = EventTruncatedData
 		n.Handle(*e)
-	case !stackLine(ownText(line)) || n.eofN >= 6:
+	case bytes.Contains(line, []byte("org.apache.zookeeper.")) || !stackLine(ownText(line)) || n.eofN >= 6:
 		n.wantEOF = nil
 	default:
 		n.eofN++

@@ -109,6 +109,7 @@ func (n *NodeLog) ReadFrom(r io.Reader) (int64, error) {
 // ReadFromLimited is ReadFrom within bounds: when one is reached it stops,
 // keeps what was read and says why in n.Cut.
 func (n *NodeLog) ReadFromLimited(r io.Reader, lim Limits) (int64, error) {
+	r = unfoldReader(r)
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	nbuf := workers + 2
 	pool := &bufferPool{free: make(chan []byte, nbuf), limit: nbuf}
@@ -339,7 +340,7 @@ func (n *NodeLog) consume(c *chunk) {
 	readUpTo := func(limit int) {
 		for wants() && pos < limit {
 			end := pos + bytes.IndexByte(data[pos:], '\n')
-			n.step(data[pos:end], above(pos))
+			n.stepKnown(data[pos:end], above(pos), false) // not a candidate
 			pos = end + 1
 		}
 	}
@@ -348,7 +349,7 @@ func (n *NodeLog) consume(c *chunk) {
 		if s.lo < pos {
 			continue
 		}
-		n.step(data[s.lo:s.hi], above(s.lo))
+		n.stepKnown(data[s.lo:s.hi], above(s.lo), true)
 		pos = s.hi + 1
 	}
 	readUpTo(len(data))
