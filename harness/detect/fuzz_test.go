@@ -285,3 +285,24 @@ func FuzzWrappedRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnfold: reading a console's copy unfolded only takes line breaks (and
+// their carriage returns) away, whatever the input.
+func FuzzUnfold(f *testing.F) {
+	for _, b := range fixtureBlobs("field/*/*") {
+		f.Add(b)
+		f.Add([]byte(strings.Join(foldAll(strings.Split(string(b), "\n"), 80), "\n")))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := io.ReadAll(unfoldReader(bytes.NewReader(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		strip := func(b []byte) []byte {
+			return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r"), nil), []byte("\n"), nil)
+		}
+		if !bytes.Equal(strip(out), strip(data)) {
+			t.Fatalf("unfolding changed the text:\n%q\n%q", data, out)
+		}
+	})
+}
