@@ -89,16 +89,9 @@ var layoutXforms = []layoutXform{
 	}},
 	// Kafka's and Strimzi's layout: no myid, the logger in parentheses, the thread last
 	{"kafka", func(l []string) []string {
-		out := make([]string, len(l))
-		for i, s := range l {
-			m := l4j.FindStringSubmatch(s)
-			if m == nil {
-				out[i] = s
-				continue
-			}
-			out[i] = "[" + m[1] + "] " + m[3] + " " + m[7] + " (org.apache.zookeeper.server." + m[5] + ") [" + m[4] + "]"
-		}
-		return out
+		return mapL4j(l, func(m []string) string {
+			return "[" + m[1] + "] " + m[3] + " " + m[7] + " (org.apache.zookeeper.server." + m[5] + ") [" + m[4] + "]"
+		})
 	}},
 	// a Cloudera Manager page's copy: time, level and logger, the message on the next line
 	{"cm-split", func(l []string) []string {
@@ -115,18 +108,7 @@ var layoutXforms = []layoutXform{
 		return out
 	}},
 	// the messages alone, as some posts quote them
-	{"msg-only", func(l []string) []string {
-		out := make([]string, len(l))
-		for i, s := range l {
-			m := l4j.FindStringSubmatch(s)
-			if m == nil {
-				out[i] = s
-				continue
-			}
-			out[i] = m[7]
-		}
-		return out
-	}},
+	{"msg-only", func(l []string) []string { return mapL4j(l, func(m []string) string { return m[7] }) }},
 	{"docker-json", func(l []string) []string {
 		out := make([]string, len(l))
 		for i, s := range l {
@@ -162,6 +144,20 @@ func wrapAll(l []string, col int) []string {
 			s = s[cut:]
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// mapL4j rewrites each line in ZooKeeper's log4j layout with f of its parts
+// (l4j's submatches); other lines stay as they are.
+func mapL4j(l []string, f func(m []string) string) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		if m := l4j.FindStringSubmatch(s); m != nil {
+			out[i] = f(m)
+		} else {
+			out[i] = s
+		}
 	}
 	return out
 }
