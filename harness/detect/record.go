@@ -49,19 +49,22 @@ func (n *NodeLog) stepKnown(line []byte, prev prevLines, anchored bool) {
 	if took != notAPiece || !anchored {
 		return // read as a piece of a record, or nothing to read
 	}
-	ev := ParseLine(line)
-	switch {
-	case ev.Kind == EventNoSpace && continues(line):
-		ev.AfterZK = zkAbove(prev)
-	case ev.Kind == EventEOF:
+	if bytes.Contains(line, kEOFException) {
+		// a busy server logs many of a socket's: decided before parsing
 		switch {
 		case loadFailedAbove(prev):
+			ev := ParseLine(line)
 			ev.Kind = EventTruncatedData
 			n.Handle(ev)
 		case bytes.Contains(line, kCausedBy):
+			ev := ParseLine(line)
 			n.wantEOF, n.eofN = &ev, 0 // the frames below tell
 		}
 		return
+	}
+	ev := ParseLine(line)
+	if ev.Kind == EventNoSpace && continues(line) {
+		ev.AfterZK = zkAbove(prev)
 	}
 	ev, joined, tight, head := withPieces(line, ev, prev)
 	n.wrapDone = ev.Kind
