@@ -8,7 +8,10 @@ import (
 // Pages, mailers and terminals hard-wrap long log lines, anywhere a space
 // falls: inside the thread name, between a message's words, inside a vote.
 // A record is read again whole from its pieces, within these bounds, so that
-// the work stays near the few lines that matter.
+// the work stays near the few lines that matter. Pieces are joined both ways:
+// with the space a wrap at spaces took away, and as they are, for a console
+// that cut mid-word (a whole input cut at one width is unfolded before it is
+// read: unfold.go).
 const (
 	maxWrapBack  = 3   // pieces above a piece that needs them
 	maxWrapAhead = 3   // pieces below a piece that meant nothing alone
