@@ -120,7 +120,7 @@ func BenchmarkDiagnoseThroughput(b *testing.B) {
 	}
 	// the same work for grep: every anchor and wrap fragment as a fixed string
 	grepAll := []string{"-c", "-F"}
-	for _, a := range append(append([][]byte(nil), anchors...), wrapFragments...) {
+	for _, a := range scanned {
 		grepAll = append(grepAll, "-e", string(a))
 	}
 	grepAll = append(grepAll, path)

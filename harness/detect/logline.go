@@ -271,11 +271,15 @@ type pivot struct {
 // anchors share the byte (no pivot is an anchor's first byte).
 type pivotGroup [256][]pivot
 
-// pivotGroups gathers the anchors (and wrapFragments) by pivot byte: one
-// IndexByte pass per group.
+// scanned is every string the scanner looks for: the anchors and the
+// wrapFragments. A line holding one is a candidate (scannedLine).
+var scanned = append(append([][]byte(nil), anchors...), wrapFragments...)
+
+// pivotGroups gathers the scanned strings by pivot byte: one IndexByte pass
+// per group.
 var pivotGroups = func() map[byte]*pivotGroup {
 	g := map[byte]*pivotGroup{}
-	for _, a := range append(append([][]byte(nil), anchors...), wrapFragments...) {
+	for _, a := range scanned {
 		b, ok := pivotBytes[string(a)]
 		at := bytes.IndexByte(a, b)
 		if !ok || at < 1 {
@@ -289,9 +293,10 @@ var pivotGroups = func() map[byte]*pivotGroup {
 	return g
 }()
 
-// hasFragment: the line holds a part of an anchor that a wrap may have cut.
-func hasFragment(line []byte) bool {
-	for _, a := range wrapFragments {
+// scannedLine: the line holds an anchor or a part of one that a wrap may
+// have cut: the scanner hands it over.
+func scannedLine(line []byte) bool {
+	for _, a := range scanned {
 		if bytes.Contains(line, a) {
 			return true
 		}

@@ -215,7 +215,7 @@ func (n *NodeLog) after(line []byte) {
 	if n.wantCause == nil && n.wantReset == nil {
 		return
 	}
-	if n.afterN < maxWrapAhead && isPiece(line) && !ownTimestamp(line) && !stackLine(ownText(line)) {
+	if n.afterN < maxWrapAhead && messagePiece(line) {
 		n.afterN++ // a piece a wrap took off the record's message: the exception is below it
 		return
 	}

@@ -36,7 +36,7 @@ type prevLines func(i int) []byte
 // it for the lines that hold an anchor and the lines after them that a
 // pending record or stack trace wants, Feed for every line.
 func (n *NodeLog) step(line []byte, prev prevLines) {
-	n.stepKnown(line, prev, hasAnchor(line) || hasFragment(line))
+	n.stepKnown(line, prev, scannedLine(line))
 }
 
 // stepKnown is step for a line whose anchors are known: ReadFrom's scanner
@@ -100,7 +100,7 @@ func withPieces(line []byte, ev Event, prev prevLines) (Event, []byte, []byte, t
 	head := false
 	for i := 0; i < maxWrapBack; i++ {
 		p := prev(i)
-		if !isPiece(p) || hasAnchor(p) || hasFragment(p) || stackLine(ownText(p)) {
+		if !isPiece(p) || scannedLine(p) || stackLine(ownText(p)) {
 			break
 		}
 		parts = append(parts, p)
@@ -130,10 +130,7 @@ func withPieces(line []byte, ev Event, prev prevLines) (Event, []byte, []byte, t
 	}
 	joined, tight = joinPiece(joined, own), joinTight(tight, own)
 	t, _ := FindTimestamp(parts[len(parts)-1])
-	j := ParseLine(joined)
-	if j.Kind == EventNone {
-		j = ParseLine(tight)
-	}
+	j := parseRecord(joined, tight)
 	if j.Kind != EventNone && j.Time.IsZero() {
 		j.Time = t
 	}
@@ -156,16 +153,13 @@ func (n *NodeLog) unwrap(line []byte) int {
 	if n.wrap == nil {
 		return notAPiece
 	}
-	if ownTimestamp(line) || !isPiece(line) || stackLine(ownText(line)) {
+	if !messagePiece(line) {
 		n.wrap = nil
 		return notAPiece
 	}
 	joined := joinPiece(n.wrap, ownText(line))
 	tight := joinTight(n.wrapTight, ownText(line))
-	ev := ParseLine(joined)
-	if ev.Kind == EventNone {
-		ev = ParseLine(tight) // a console's wrap: cut mid-word
-	}
+	ev := parseRecord(joined, tight)
 	if ev.Kind != EventNone {
 		if ev.Time.IsZero() {
 			ev.Time = n.wrapTime
@@ -202,6 +196,26 @@ func joinPiece(rec, piece []byte) []byte {
 func joinTight(rec, piece []byte) []byte {
 	out := make([]byte, 0, len(rec)+len(piece))
 	return append(append(out, bytes.TrimRight(rec, "\r\n")...), bytes.TrimRight(piece, "\r\n")...)
+}
+
+// parseRecord reads a record joined from its pieces: as a wrap at spaces
+// left it (joined), else as a console's cut mid-word did (tight).
+func parseRecord(joined, tight []byte) Event {
+	if ev := ParseLine(joined); ev.Kind != EventNone {
+		return ev
+	}
+	return ParseLine(tight)
+}
+
+// eitherJoin: ok holds for a and b joined either way (joinPiece, joinTight).
+func eitherJoin(a, b []byte, ok func([]byte) bool) bool {
+	return ok(joinPiece(a, b)) || ok(joinTight(a, b))
+}
+
+// messagePiece: a line that continues the message of the record above: a
+// piece, with no timestamp of its own, not a stack trace's line.
+func messagePiece(line []byte) bool {
+	return isPiece(line) && !ownTimestamp(line) && !stackLine(ownText(line))
 }
 
 // isPiece: a line that can be a piece of a wrapped record: not blank, not
@@ -260,7 +274,7 @@ func anchorAcross(a, b []byte) bool {
 	a = a[max(0, len(a)-w):]
 	b = bytes.TrimLeft(b, " \t>")
 	b = b[:min(len(b), w)]
-	return !hasAnchor(b) && (hasAnchor(joinPiece(a, b)) || hasAnchor(joinTight(a, b)))
+	return !hasAnchor(b) && eitherJoin(a, b, hasAnchor)
 }
 
 // loadFailed: the record says the server could not load its data at start
@@ -281,7 +295,7 @@ func zkAbove(prev prevLines) bool {
 		if hasZKMark(p) {
 			return true
 		}
-		if ownTimestamp(p) || !isPiece(p) || stackLine(ownText(p)) || hasAnchor(p) || hasFragment(p) {
+		if !messagePiece(p) || scannedLine(p) {
 			return false // the head, a frame, a record of its own: it ends here
 		}
 	}
@@ -295,8 +309,7 @@ func loadFailedAbove(prev prevLines) bool {
 	if loadFailed(p0) || loadFailed(p1) {
 		return true
 	}
-	return p0 != nil && p1 != nil && !ownTimestamp(p0) &&
-		(loadFailed(joinPiece(ownText(p1), ownText(p0))) || loadFailed(joinTight(ownText(p1), ownText(p0))))
+	return p0 != nil && p1 != nil && !ownTimestamp(p0) && eitherJoin(ownText(p1), ownText(p0), loadFailed)
 }
 
 // eofFrame looks at the frames below a "Caused by: java.io.EOFException"
